@@ -1,0 +1,40 @@
+"""`python -m bot` runs the bot; `python -m bot ocr IMAGE` OCRs one image without Telegram."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (the default)")
+    ocr = sub.add_parser("ocr", help="recognize one image and print its lines")
+    ocr.add_argument("image", type=Path)
+    ocr.add_argument("--language", help="Aspose language name, e.g. ENG, DEU (default: OCR_LANGUAGE)")
+    ocr.add_argument("--threshold", type=float, help="confidence threshold in percent")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "ocr":
+        from bot.cli_ocr import run_ocr_cli
+
+        return run_ocr_cli(args.image, language=args.language, threshold=args.threshold)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from bot.runner import run_bot
+
+    return run_bot(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

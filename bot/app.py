@@ -1,0 +1,131 @@
+"""Builds the python-telegram-bot Application and wires services into it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.callbacks import CallbackSigner
+from bot.config import Settings
+from bot.ocr_engine import EngineConfig
+from bot.ocr_service import OcrService
+from bot.pipeline import PhotoPipeline, Services
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("search", "Find your notes: /search words"),
+    BotCommand("cancel", "Stop retyping a line"),
+    BotCommand("help", "What this bot does"),
+]
+SHUTDOWN_GRACE_S = 5.0
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        language=settings.ocr_language,
+        license_path=str(settings.aspose_license_path) if settings.aspose_license_path else None,
+        resources_dir=str(settings.aspose_resources_dir),
+        auto_download=settings.aspose_auto_download,
+    )
+
+
+def callback_secret(settings: Settings) -> str:
+    """An explicit secret, or one derived from the token so buttons survive restarts."""
+    if settings.callback_secret:
+        return settings.callback_secret
+    return hashlib.sha256(f"notes-bot:{settings.token}".encode()).hexdigest()
+
+
+def build_application(settings: Settings, *, ocr: OcrService | None = None) -> Application:
+    """The bot, ready for `run_polling`; pass `ocr` to share one engine pool (tests)."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(True)
+        .post_init(start_services)
+        .post_stop(stop_services)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    if settings.file_base_url:
+        builder = builder.base_file_url(settings.file_base_url)
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    application.bot_data["shared_ocr"] = ocr
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["start", "help"], handlers.on_help))
+    application.add_handler(CommandHandler("search", handlers.on_search))
+    application.add_handler(CommandHandler("cancel", handlers.on_cancel))
+    application.add_handler(
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL),
+            handlers.on_image,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(handlers.on_review_button))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+                       handlers.on_text)
+    )
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, handlers.on_edited))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND,
+                       handlers.on_unsupported)
+    )
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def start_services(application: Application) -> None:
+    """Open storage, start OCR workers, resume interrupted jobs (PTB's post_init)."""
+    settings: Settings = application.bot_data["settings"]
+    storage = await Storage.open(settings.database_path)
+    shared: OcrService | None = application.bot_data.get("shared_ocr")
+    ocr = shared or OcrService(
+        engine_config(settings), workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s
+    )
+    ocr.start()
+    signer = CallbackSigner(callback_secret(settings))
+    pipeline = PhotoPipeline(application.bot, storage, ocr, signer, settings)
+    application.bot_data["services"] = Services(settings, storage, ocr, signer, pipeline)
+    if shared is None:
+        application.bot_data["warm_up"] = asyncio.create_task(ocr.warm_up())
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except Exception as error:  # a cosmetic call must not stop the bot from starting
+        log.warning("event=set_commands_failed error=%s", error)
+    resumed = await pipeline.resume()
+    log.info("event=started resumed_jobs=%d db=%s", resumed, settings.database_path)
+
+
+async def stop_services(application: Application) -> None:
+    """Let running jobs finish briefly, then close everything (PTB's post_stop)."""
+    svc: Services | None = application.bot_data.pop("services", None)
+    if svc is None:
+        return
+    await svc.pipeline.drain(SHUTDOWN_GRACE_S)
+    await svc.pipeline.cancel_all()
+    warm_up = application.bot_data.pop("warm_up", None)
+    if warm_up is not None:
+        warm_up.cancel()
+    if application.bot_data.get("shared_ocr") is None:
+        await svc.ocr.close()
+    await svc.storage.close()
+    log.info("event=stopped")

@@ -1,0 +1,137 @@
+"""Settings read from the environment (and a `.env` file), validated once at start.
+
+Every setting is documented in README.md and `.env.example`; a bad value is a one-line error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is meant for the operator, one line."""
+
+
+def _truthy(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(value)
+
+
+def _int_set(value: str) -> frozenset[int]:
+    return frozenset(int(part) for part in value.replace(",", " ").split())
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_base_url: str | None = None
+    file_base_url: str | None = None
+    database_path: Path = Path("data/notes.db")
+    confidence_threshold: float = 75.0  # percent
+    ocr_language: str = "ENG"
+    ocr_workers: int = 1
+    ocr_timeout_s: float = 120.0
+    aspose_license_path: Path | None = None
+    aspose_resources_dir: Path = Path("data/aspose")
+    aspose_auto_download: bool = True
+    log_level: str = "INFO"
+    callback_secret: str | None = None
+    max_pending_per_user: int = 3
+    max_queue: int = 100
+    allowed_user_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_user_ids: frozenset[int] = field(default_factory=frozenset)
+    max_image_pixels: int = 40_000_000
+    max_file_bytes: int = 20 * 1024 * 1024
+    album_window_s: float = 1.5
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+
+    @property
+    def threshold_fraction(self) -> float:
+        return self.confidence_threshold / 100.0
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read settings; real environment variables win over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls._parse(values)
+
+    @classmethod
+    def _parse(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            raw = env.get(name)
+            return raw.strip() if raw is not None and raw.strip() else None
+
+        def convert(name: str, parse, default):
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return parse(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r} is not a valid value") from None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+
+        threshold = convert("OCR_CONFIDENCE_THRESHOLD", float, 75.0)
+        if not 0 <= threshold <= 100:
+            raise ConfigError(f"OCR_CONFIDENCE_THRESHOLD={threshold} must be between 0 and 100")
+        workers = convert("OCR_WORKERS", int, 1)
+        if workers < 1:
+            raise ConfigError(f"OCR_WORKERS={workers} must be at least 1")
+        timeout = convert("OCR_TIMEOUT_S", float, 120.0)
+        if timeout <= 0:
+            raise ConfigError(f"OCR_TIMEOUT_S={timeout} must be positive")
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ConfigError(f"LOG_LEVEL={log_level!r} is not a logging level")
+        license_path = convert("ASPOSE_LICENSE_PATH", Path, None)
+        if license_path is not None and not license_path.is_file():
+            raise ConfigError(f"ASPOSE_LICENSE_PATH={str(license_path)!r} is not a readable file")
+        max_pending = convert("MAX_PENDING_PER_USER", int, 3)
+        max_queue = convert("MAX_QUEUE", int, 100)
+        if max_pending < 1 or max_queue < 1:
+            raise ConfigError("MAX_PENDING_PER_USER and MAX_QUEUE must be at least 1")
+
+        return cls(
+            token=token,
+            api_base_url=get("TELEGRAM_API_BASE_URL"),
+            file_base_url=get("TELEGRAM_FILE_BASE_URL"),
+            database_path=Path(get("DATABASE_PATH") or "data/notes.db"),
+            confidence_threshold=threshold,
+            ocr_language=(get("OCR_LANGUAGE") or "ENG").upper(),
+            ocr_workers=workers,
+            ocr_timeout_s=timeout,
+            aspose_license_path=license_path,
+            aspose_resources_dir=Path(get("ASPOSE_RESOURCES_DIR") or "data/aspose"),
+            aspose_auto_download=convert("ASPOSE_AUTO_DOWNLOAD", _truthy, True),
+            log_level=log_level,
+            callback_secret=get("CALLBACK_SECRET"),
+            max_pending_per_user=max_pending,
+            max_queue=max_queue,
+            allowed_user_ids=convert("ALLOWED_USER_IDS", _int_set, frozenset()),
+            admin_user_ids=convert("ADMIN_USER_IDS", _int_set, frozenset()),
+            max_image_pixels=convert("MAX_IMAGE_PIXELS", int, 40_000_000),
+            webhook_url=get("WEBHOOK_URL"),
+            webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+            webhook_port=convert("WEBHOOK_PORT", int, 8443),
+            webhook_secret=get("WEBHOOK_SECRET"),
+        )

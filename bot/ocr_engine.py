@@ -1,0 +1,186 @@
+"""Aspose OCR, wrapped: one image in, recognized lines with confidences out.
+
+This module runs inside an OCR worker process (see `ocr_service`) or, for the CLI, in-process.
+It owns everything engine-specific: license, resources folder, handwriting model with
+fallback to the built-in model, and turning the engine's result objects into plain data.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.images import DEFAULT_OCR_MAX_SIDE, ImageRejected, normalize_for_ocr
+from bot.models import RecognizedLine
+from bot.ocr_parse import EngineLine, characters_from_json, parse_engine_output
+from bot.runtime import EngineUnavailable, prepare_engine_runtime
+
+log = logging.getLogger(__name__)
+
+HANDWRITING = "handwriting"
+PRINTED = "printed"
+
+
+class OcrFailed(RuntimeError):
+    """The engine could not process this image (the bot reports it and carries on)."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything a worker needs to build its engine; plain data so it pickles to workers."""
+
+    language: str = "ENG"
+    license_path: str | None = None
+    resources_dir: str = "data/aspose"
+    auto_download: bool = True
+    max_side: int = DEFAULT_OCR_MAX_SIDE
+
+
+@dataclass(frozen=True)
+class OcrOutcome:
+    lines: list[RecognizedLine]
+    trial: bool  # engine ran without a license: output truncated
+    model: str  # HANDWRITING or PRINTED
+    elapsed_s: float
+    notices: list[str] = field(default_factory=list)  # one-off operator notices (fallbacks)
+
+
+class AsposeEngine:
+    """A ready Aspose engine; build once per process (the first call warms up for seconds)."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        prepare_engine_runtime()
+        import aspose.ocr as ocr
+
+        self._ocr = ocr
+        self.config = config
+        resources = Path(config.resources_dir)
+        resources.mkdir(parents=True, exist_ok=True)
+        ocr.Resources.set_local_path(str(resources.resolve()))
+        ocr.Resources.allow_automatic_downloads(config.auto_download)
+        if config.license_path:
+            try:
+                ocr.License().set_license(config.license_path)
+            except RuntimeError as error:
+                raise EngineUnavailable(
+                    f"Aspose license {config.license_path!r} was rejected: {error}"
+                ) from None
+        self.licensed = bool(ocr.License().is_licensed)
+        self._api = ocr.AsposeOcr()
+        self._handwriting_available = True
+        self._pending_notices: list[str] = []
+        self._estimators: dict[str, ConfidenceEstimator] = {}
+        self.language_enum(config.language)  # fail early on an unknown language
+
+    def language_enum(self, name: str):
+        try:
+            return getattr(self._ocr.Language, name.upper())
+        except AttributeError:
+            raise EngineUnavailable(f"OCR language {name!r} is not known to Aspose OCR") from None
+
+    def _settings(self, language: str):
+        settings = self._ocr.RecognitionSettings()
+        settings.language = self.language_enum(language)
+        return settings
+
+    def _estimator(self, language: str) -> ConfidenceEstimator:
+        if language not in self._estimators:
+            self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
+        return self._estimators[language]
+
+    def _run(self, png: bytes, language: str):
+        """Handwriting model if we can have it, else the built-in model; returns (results, model)."""
+        ocr = self._ocr
+        if self._handwriting_available:
+            source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
+            source.add(io.BytesIO(png))
+            try:
+                return self._api.recognize_handwritten_text(source), HANDWRITING
+            except RuntimeError as error:
+                if not _is_missing_model(error):
+                    raise
+                self._handwriting_available = False
+                notice = (
+                    "handwriting model unavailable (not in the resources folder and could not "
+                    "be downloaded); using the built-in model"
+                )
+                log.warning("event=ocr_fallback reason=%s", _first_line(error))
+                self._pending_notices.append(notice)
+        source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
+        source.add(io.BytesIO(png))
+        return self._api.recognize(source, self._settings(language)), PRINTED
+
+    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+        """OCR one image (any format Pillow reads); raises ImageRejected or OcrFailed."""
+        language = (language or self.config.language).upper()
+        self.language_enum(language)
+        started = time.monotonic()
+        png = normalize_for_ocr(image, max_side=self.config.max_side)
+        try:
+            results, model = self._run(png, language)
+        except RuntimeError as error:
+            if "open file" in str(error).lower():
+                raise ImageRejected("That image seems to be damaged; I couldn't read it.") from None
+            raise OcrFailed(_first_line(error)) from None
+        estimator = self._estimator(language)
+        lines: list[RecognizedLine] = []
+        for result in results:
+            engine_lines = [
+                EngineLine(text=str(line.text_in_line or ""), confidence=float(line.confidence))
+                for line in result.recognition_lines_result
+            ]
+            try:
+                characters = characters_from_json(result.get_json(True))
+            except RuntimeError:
+                characters = []
+            parsed, _watermark = parse_engine_output(
+                str(result.recognition_text or ""), engine_lines, characters
+            )
+            lines.extend(line_confidence(line, estimator) for line in parsed)
+        notices, self._pending_notices = self._pending_notices, []
+        return OcrOutcome(
+            lines=lines,
+            trial=not self.licensed,
+            model=model,
+            elapsed_s=time.monotonic() - started,
+            notices=notices,
+        )
+
+
+def _is_missing_model(error: Exception) -> bool:
+    text = str(error).lower()
+    return "download" in text or "install" in text or "fetchresource" in text
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
+# --- worker-process entry points (module-level so they pickle by name) ---
+
+_worker_engine: AsposeEngine | None = None
+
+
+def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -> OcrOutcome:
+    """Run inside a pool worker: build the engine on first use, then OCR."""
+    global _worker_engine
+    if _worker_engine is None or _worker_engine.config != config:
+        _worker_engine = AsposeEngine(config)
+    return _worker_engine.recognize(image, language)
+
+
+def worker_warm_up(config: EngineConfig) -> tuple[bool, float]:
+    """Build the engine and run one tiny recognition; returns (licensed, seconds)."""
+    from PIL import Image, ImageDraw
+
+    started = time.monotonic()
+    image = Image.new("L", (200, 60), 255)
+    ImageDraw.Draw(image).text((10, 20), "warm up", fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    outcome = worker_recognize(config, buffer.getvalue(), None)
+    return not outcome.trial, time.monotonic() - started

@@ -1,0 +1,42 @@
+"""Render test images of notes with Pillow and the DejaVu fonts (real pixels for the real engine)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
+
+
+def font(size: int = 40) -> ImageFont.FreeTypeFont:
+    for folder in FONT_DIRS:
+        candidate = folder / "DejaVuSans.ttf"
+        if candidate.is_file():
+            return ImageFont.truetype(str(candidate), size)
+    raise RuntimeError("DejaVu fonts are missing: install the Debian package fonts-dejavu-core")
+
+
+def render_note(lines: list[str], *, fmt: str = "PNG", width: int = 1200, size: int = 40) -> bytes:
+    """Black text lines on white, one per 100 px, like a clean photo of a notebook page."""
+    image = Image.new("RGB", (width, 100 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(image)
+    typeface = font(size)
+    for index, text in enumerate(lines):
+        draw.text((20, 20 + 100 * index), text, font=typeface, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+# The engine in trial mode returns only roughly the first third of an image's text, so every
+# end-to-end image has a short first line followed by filler lines; tests assert on the first.
+FIRST_LINE = "Buy milk today"
+NOTE_LINES = [FIRST_LINE, "Meeting at noon", "Call Alice", "Water the plants"]
+
+
+def words_prefix_of(recognized: str, original: str) -> bool:
+    """True when `recognized` is a non-empty word-prefix of `original` (trial truncation)."""
+    got, want = recognized.split(), original.split()
+    return bool(got) and got == want[: len(got)]
