@@ -15,7 +15,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Telegram bot (the default)")
     ocr = sub.add_parser("ocr", help="recognize one image and print its lines")
     ocr.add_argument("image", type=Path)
-    ocr.add_argument("--language", help="Aspose language name, e.g. ENG, DEU (default: OCR_LANGUAGE)")
+    ocr.add_argument(
+        "--language", help="Aspose language name, e.g. ENG, DEU (default: OCR_LANGUAGE)"
+    )
     ocr.add_argument("--threshold", type=float, help="confidence threshold in percent")
     return parser
 

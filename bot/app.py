@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 
+from bot.storage import Storage
 from telegram import BotCommand
 from telegram.ext import (
     AIORateLimiter,
@@ -23,7 +24,6 @@ from bot.config import Settings
 from bot.ocr_engine import EngineConfig
 from bot.ocr_service import OcrService
 from bot.pipeline import PhotoPipeline, Services
-from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,15 @@ def build_application(settings: Settings, *, ocr: OcrService | None = None) -> A
     )
     application.add_handler(CallbackQueryHandler(handlers.on_review_button))
     application.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
-                       handlers.on_text)
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.on_text
+        )
     )
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, handlers.on_edited))
     application.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND,
-                       handlers.on_unsupported)
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND, handlers.on_unsupported
+        )
     )
     application.add_error_handler(handlers.on_error)
     return application

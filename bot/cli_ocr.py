@@ -20,7 +20,9 @@ from bot.runtime import EngineUnavailable
 
 def run_ocr_cli(image: Path, *, language: str | None, threshold: float | None) -> int:
     environ = dict(os.environ)
-    environ.setdefault("TELEGRAM_BOT_TOKEN", "not-needed-for-ocr")  # the CLI never talks to Telegram
+    environ.setdefault(
+        "TELEGRAM_BOT_TOKEN", "not-needed-for-ocr"
+    )  # the CLI never talks to Telegram
     try:
         settings = Settings.from_env(environ)
     except ConfigError as error:
@@ -43,8 +45,10 @@ def run_ocr_cli(image: Path, *, language: str | None, threshold: float | None) -
         print(f"error: {error}", file=sys.stderr)
         return 1
     mode = "licensed" if not outcome.trial else "TRIAL (output truncated, no engine confidence)"
-    print(f"# {image.name}: {len(outcome.lines)} lines, model={outcome.model}, mode={mode}, "
-          f"{outcome.elapsed_s:.2f}s")
+    print(
+        f"# {image.name}: {len(outcome.lines)} lines, model={outcome.model}, mode={mode}, "
+        f"{outcome.elapsed_s:.2f}s"
+    )
     for notice in outcome.notices:
         print(f"# note: {notice}")
     for number, line in enumerate(outcome.lines, start=1):

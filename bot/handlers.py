@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.search_query import build_fts_query
+from bot.storage import LineAlreadyResolved, LineNotFound
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -14,8 +16,6 @@ from bot.callbacks import InvalidCallback
 from bot.models import Line, Note, ReviewAction
 from bot.pipeline import Services, review_keyboard
 from bot.review import RetypeRejected, clean_retype
-from bot.search_query import build_fts_query
-from bot.storage import LineAlreadyResolved, LineNotFound
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,9 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _retype_target(svc: Services, message: Message, user_id: int) -> Line | None:
     replied = message.reply_to_message
     if replied is not None:
-        line = await svc.storage.line_by_review_message(user_id, message.chat_id, replied.message_id)
+        line = await svc.storage.line_by_review_message(
+            user_id, message.chat_id, replied.message_id
+        )
         if line is not None:
             return line
     return await svc.storage.retype_target(user_id)
@@ -240,4 +242,3 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         except Exception:  # the error report itself must never raise
             log.warning("event=error_reply_failed", exc_info=True)
-

@@ -41,7 +41,10 @@ TRIAL_NOTICE = (
     "image is recognized. I'll only tell you this once."
 )
 NOT_AN_IMAGE = "That file isn't an image I can read. Please send a photo (JPEG, PNG or WebP)."
-TOO_BIG = "That file is larger than 20 MB, which is more than I can download. Please send a smaller photo."
+TOO_BIG = (
+    "That file is larger than 20 MB, which is more than I can download. "
+    "Please send a smaller photo."
+)
 UNSUPPORTED_MESSAGE = "I can only read photos of notes. Send me a photo, or /help to see what I do."
 NOTHING_TO_RETYPE = (
     "I'm not waiting for a correction right now. Send me a photo of your notes, "
@@ -51,7 +54,9 @@ EDITED_IGNORED = "I only read new messages, not edits. Please send it again as a
 SEARCH_USAGE = "Tell me what to look for, e.g. <code>/search shopping list</code>"
 RETYPE_CANCELLED = "OK, no correction. The line is still waiting for Keep, Retype or Drop."
 NO_RETYPE_TO_CANCEL = "There's nothing to cancel."
-ENGINE_FAILED = "Sorry, I couldn't read that image because the OCR engine failed. Please try again later."
+ENGINE_FAILED = (
+    "Sorry, I couldn't read that image because the OCR engine failed. Please try again later."
+)
 ENGINE_TIMEOUT = "Sorry, that image took too long to read. Please try a smaller or clearer photo."
 DOWNLOAD_FAILED = "Sorry, I couldn't download that image from Telegram. Please send it again."
 GIVING_UP = "Sorry, I tried several times and couldn't read that image."
@@ -151,7 +156,8 @@ def note_complete(note: Note) -> str:
 def duplicate_photo(note: Note) -> str:
     return (
         f"You sent this photo before: it's <b>note #{note.id}</b> from "
-        f"{format_date(note.created_at)}.\n\n{esc(_truncate(note.text or '(empty)', PREVIEW_LIMIT))}"
+        f"{format_date(note.created_at)}.\n\n"
+        f"{esc(_truncate(note.text or '(empty)', PREVIEW_LIMIT))}"
     )
 
 
@@ -163,7 +169,9 @@ def highlight(snippet: str) -> str:
 def search_results(query: str, hits: list[SearchHit], total: int) -> str:
     if not hits:
         return f"No notes match <i>{esc(_truncate(query, 100))}</i>."
-    lines = [f"🔍 {total} note{'s' if total != 1 else ''} match <i>{esc(_truncate(query, 100))}</i>:"]
+    lines = [
+        f"🔍 {total} note{'s' if total != 1 else ''} match <i>{esc(_truncate(query, 100))}</i>:"
+    ]
     for hit in hits:
         title = f" — {esc(hit.title)}" if hit.title else ""
         lines.append(

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr_parse import EngineLine, characters_from_json, parse_engine_output
+
 from bot.images import DEFAULT_OCR_MAX_SIDE, ImageRejected, normalize_for_ocr
 from bot.models import RecognizedLine
-from bot.ocr_parse import EngineLine, characters_from_json, parse_engine_output
 from bot.runtime import EngineUnavailable, prepare_engine_runtime
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class AsposeEngine:
         return self._estimators[language]
 
     def _run(self, png: bytes, language: str):
-        """Handwriting model if we can have it, else the built-in model; returns (results, model)."""
+        """Handwriting model if we can have it, else the built-in one; returns (results, model)."""
         ocr = self._ocr
         if self._handwriting_available:
             source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)

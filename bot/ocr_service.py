@@ -103,6 +103,13 @@ class OcrService:
         finally:
             self._in_flight -= 1
 
+    def shutdown(self) -> None:
+        """Synchronous close, for callers outside an event loop."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            pool.join(10)
+
     async def close(self) -> None:
         """Stop the workers (a running OCR is abandoned; its job is resumed at next start)."""
         pool, self._pool = self._pool, None

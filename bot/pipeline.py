@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot.storage import Storage
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -24,7 +25,6 @@ from bot.models import Job, Line, Note
 from bot.ocr_engine import OcrFailed
 from bot.ocr_service import OcrService, OcrTimeout
 from bot.review import classify
-from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,12 @@ def review_keyboard(signer: CallbackSigner, user_id: int, line: Line) -> InlineK
 
 class PhotoPipeline:
     def __init__(
-        self, bot: Bot, storage: Storage, ocr: OcrService, signer: CallbackSigner, settings: Settings
+        self,
+        bot: Bot,
+        storage: Storage,
+        ocr: OcrService,
+        signer: CallbackSigner,
+        settings: Settings,
     ) -> None:
         self.bot = bot
         self.storage = storage
@@ -82,10 +87,10 @@ class PhotoPipeline:
             self.submit(job)
         return len(jobs)
 
-    async def drain(self, timeout: float) -> None:
+    async def drain(self, grace_s: float) -> None:
         """Wait for running jobs (used at shutdown); unfinished ones resume at next start."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
 
     async def cancel_all(self) -> None:
         for task in list(self._tasks):
@@ -207,7 +212,9 @@ class PhotoPipeline:
         if job.status_message_id is not None:
             try:
                 await self.bot.edit_message_text(
-                    text, chat_id=job.chat_id, message_id=job.status_message_id,
+                    text,
+                    chat_id=job.chat_id,
+                    message_id=job.status_message_id,
                     parse_mode=ParseMode.HTML,
                 )
                 return

@@ -1,4 +1,4 @@
-"""Render test images of notes with Pillow and the DejaVu fonts (real pixels for the real engine)."""
+"""Render test images of notes with Pillow and DejaVu fonts: real pixels for the real engine."""
 
 from __future__ import annotations
 

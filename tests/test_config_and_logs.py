@@ -1,0 +1,66 @@
+"""Settings parsing and token redaction."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from bot.logs import RedactTokenFilter
+
+TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert settings.confidence_threshold == 75
+    assert settings.threshold_fraction == pytest.approx(0.75)
+    assert settings.database_path == Path("data/notes.db")
+    assert settings.api_base_url is None
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nOCR_CONFIDENCE_THRESHOLD=60\nOCR_WORKERS=2\n")
+    settings = Settings.from_env({"OCR_WORKERS": "3"}, env_file=env_file)
+    assert settings.token == TOKEN
+    assert settings.confidence_threshold == 60
+    assert settings.ocr_workers == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "  "}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_CONFIDENCE_THRESHOLD": "abc"}, "not a valid value"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_CONFIDENCE_THRESHOLD": "150"}, "between 0 and 100"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_WORKERS": "0"}, "at least 1"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "not a logging level"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ASPOSE_LICENSE_PATH": "/nope.lic"}, "not a readable"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ALLOWED_USER_IDS": "1, x"}, "not a valid value"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        Settings.from_env(env, env_file=None)
+    assert "\n" not in str(caught.value)
+
+
+def test_token_is_redacted_from_messages_args_and_tracebacks() -> None:
+    record_filter = RedactTokenFilter(TOKEN)
+    url = f"https://example.invalid/bot{TOKEN}/getUpdates"
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP %s", (url,), None)
+    record_filter.filter(record)
+    assert TOKEN not in record.getMessage()
+    assert "<token>" in record.getMessage()
+    try:
+        raise RuntimeError(url)
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    record_filter.filter(record)
+    assert TOKEN not in (record.exc_text or "")

@@ -1,0 +1,84 @@
+"""Image checks refuse bad input with a reason before any OCR work."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from bot.images import ImageRejected, inspect_image, normalize_for_ocr
+from tests.images import render_note
+
+LIMIT = 40_000_000
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF"])
+def test_accepts_still_images(fmt: str) -> None:
+    info = inspect_image(render_note(["Hello"], fmt=fmt), max_pixels=LIMIT)
+    assert (info.width, info.height) == (1200, 140)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "couldn't open"),
+        (b"PK\x03\x04" + b"\x00" * 100, "couldn't open"),
+        (b"just some text\n", "couldn't open"),
+    ],
+)
+def test_refuses_non_images(data: bytes, reason: str) -> None:
+    with pytest.raises(ImageRejected, match=reason):
+        inspect_image(data, max_pixels=LIMIT)
+
+
+def test_refuses_absurd_dimensions_from_the_header_alone() -> None:
+    # A 1-bit 30000x30000 PNG compresses to a few kB but would decode to 900 megapixels.
+    bomb = encode(Image.new("1", (30_000, 30_000)), "PNG")
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageRejected, match="too large"):
+        inspect_image(bomb, max_pixels=LIMIT)
+
+
+def test_refuses_images_over_the_configured_pixels() -> None:
+    with pytest.raises(ImageRejected, match="too large"):
+        inspect_image(render_note(["Hello"]), max_pixels=1200 * 140 - 1)
+
+
+def test_refuses_animation() -> None:
+    frames = [Image.new("RGB", (64, 64), color) for color in ("white", "black")]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageRejected, match="animated"):
+        inspect_image(data, max_pixels=LIMIT)
+
+
+def test_refuses_tiny_images() -> None:
+    with pytest.raises(ImageRejected, match="too small"):
+        inspect_image(encode(Image.new("RGB", (4, 4)), "PNG"), max_pixels=LIMIT)
+
+
+def test_truncated_body_is_rejected_when_normalizing() -> None:
+    data = render_note(["Hello", "World"], fmt="JPEG")
+    broken = data[: len(data) // 3]
+    inspect_image(broken, max_pixels=LIMIT)  # the header is fine...
+    with pytest.raises(ImageRejected, match="damaged"):
+        normalize_for_ocr(broken)  # ...the pixels are not
+
+
+def test_normalize_applies_exif_rotation_and_downscales() -> None:
+    image = Image.new("RGB", (300, 100), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    data = encode(image, "JPEG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(normalize_for_ocr(data))) as upright:
+        assert upright.size == (100, 300)
+        assert upright.format == "PNG"
+    with Image.open(io.BytesIO(normalize_for_ocr(render_note(["Hi"]), max_side=600))) as small:
+        assert max(small.size) == 600

@@ -1,0 +1,44 @@
+"""Accept/review rules and retype cleaning, on lines we construct."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import ConfidenceSource, LineState, RecognizedLine
+from bot.review import MAX_RETYPE_CHARS, RetypeRejected, classify, clean_retype
+
+
+def line(text: str, confidence: float) -> RecognizedLine:
+    return RecognizedLine(text, confidence, ConfidenceSource.ESTIMATE)
+
+
+def test_lines_below_threshold_wait_for_review() -> None:
+    drafts = classify([line("a", 0.9), line("b", 0.74), line("c", 0.75)], 0.75)
+    assert [d.state for d in drafts] == [LineState.ACCEPTED, LineState.PENDING, LineState.ACCEPTED]
+    assert [d.text for d in drafts] == ["a", "b", "c"]
+
+
+def test_threshold_zero_accepts_everything_and_one_reviews_all_but_certain() -> None:
+    lines = [line("a", 0.0), line("b", 0.99), line("c", 1.0)]
+    assert all(d.state is LineState.ACCEPTED for d in classify(lines, 0.0))
+    assert [d.state for d in classify(lines, 1.0)] == [
+        LineState.PENDING,
+        LineState.PENDING,
+        LineState.ACCEPTED,
+    ]
+
+
+def test_retype_is_collapsed_to_one_line() -> None:
+    assert clean_retype("  Water\n the   plants ") == "Water the plants"
+
+
+@pytest.mark.parametrize("text", [None, "", "   \n\t "])
+def test_empty_retype_is_refused(text: str | None) -> None:
+    with pytest.raises(RetypeRejected, match="empty"):
+        clean_retype(text)
+
+
+def test_overlong_retype_is_refused() -> None:
+    assert clean_retype("x" * MAX_RETYPE_CHARS) == "x" * MAX_RETYPE_CHARS
+    with pytest.raises(RetypeRejected, match="longer than"):
+        clean_retype("x" * (MAX_RETYPE_CHARS + 1))
