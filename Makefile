@@ -25,12 +25,12 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(MAKE) --no-print-directory lint
 
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/hadolint --config .hadolint.yaml deploy/Dockerfile
 
 format: setup
 	$(PY) -m ruff format .

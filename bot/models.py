@@ -137,5 +137,15 @@ class SearchHit:
     rank: float
 
 
+@dataclass(frozen=True)
+class UserSettings:
+    """A user's own preferences; None means "use the bot's default"."""
+
+    user_id: int
+    language: str | None = None
+    threshold: float | None = None  # percent
+    trial_notified: bool = False
+
+
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"

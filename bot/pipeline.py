@@ -69,7 +69,6 @@ class PhotoPipeline:
         self.signer = signer
         self.settings = settings
         self._tasks: set[asyncio.Task] = set()
-        self._trial_told: set[int] = set()
 
     # --- scheduling ---
 
@@ -140,10 +139,15 @@ class PhotoPipeline:
             job = await self.storage.get_job(job.id)
         await self._typing(job.chat_id)
 
+        prefs = await self.storage.user_settings(job.user_id)
+        language = prefs.language or self.settings.ocr_language
+        threshold = (
+            prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
+        )
         try:
             data = await self._download(job)
             inspect_image(data, max_pixels=self.settings.max_image_pixels)
-            outcome = await self.ocr.recognize(data, self.settings.ocr_language)
+            outcome = await self.ocr.recognize(data, language)
         except ImageRejected as rejected:
             await self._fail(job, rejected.user_message, "image rejected")
             return
@@ -160,7 +164,7 @@ class PhotoPipeline:
             await self._fail(job, messages.DOWNLOAD_FAILED, str(error))
             return
 
-        drafts = classify(outcome.lines, self.settings.threshold_fraction)
+        drafts = classify(outcome.lines, threshold / 100)
         note = await self.storage.create_note(
             user_id=job.user_id,
             chat_id=job.chat_id,
@@ -193,8 +197,7 @@ class PhotoPipeline:
         """Show the result in the status message and one review message per pending line."""
         text = messages.ocr_result(note, trial=trial)
         await self._show_status(job, text)
-        if trial and job.user_id not in self._trial_told:
-            self._trial_told.add(job.user_id)
+        if trial and await self.storage.claim_trial_notice(job.user_id):
             await self.bot.send_message(job.chat_id, messages.TRIAL_NOTICE)
         for line in note.pending_lines:
             if line.review_message_id is not None:

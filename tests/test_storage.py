@@ -1,0 +1,569 @@
+"""Storage against real SQLite files: durability, owner scoping, review state, search."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from contextlib import closing
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.models import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    ConfidenceSource,
+    JobStatus,
+    LineDraft,
+    LineState,
+    ReviewAction,
+)
+from bot.search_query import build_fts_query
+from bot.storage import (
+    SCHEMA_VERSION,
+    LineAlreadyResolved,
+    LineNotFound,
+    Storage,
+    StorageError,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ALICE, BOB = 111, 222
+CHAT_A, CHAT_B = 1001, 2002
+
+
+def draft(text: str, state: LineState = LineState.ACCEPTED, confidence: float = 0.95) -> LineDraft:
+    return LineDraft(text, confidence, ConfidenceSource.ENGINE, state)
+
+
+def pending(text: str) -> LineDraft:
+    return draft(text, LineState.PENDING, 0.3)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "notes.db"
+
+
+@pytest_asyncio.fixture
+async def storage(db_path: Path) -> AsyncIterator[Storage]:
+    async with await Storage.open(db_path) as opened:
+        yield opened
+
+
+async def search_ids(storage: Storage, user_id: int, text: str) -> list[int]:
+    query = build_fts_query(text)
+    assert query is not None
+    return [hit.note_id for hit in await storage.search(user_id, query, limit=50)]
+
+
+# --- opening and migrations ---
+# File surgery lives in plain functions: blocking I/O on purpose, outside the event loop's code.
+
+
+def raw_query(path: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as raw, raw:
+        return raw.execute(sql).fetchall()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def damage(path: Path, *, pages: bool) -> None:
+    """Overwrite every third page with noise, or scramble one index's cell pointers."""
+    raw_query(path, "PRAGMA wal_checkpoint(TRUNCATE)")
+    ((page_size,),) = raw_query(path, "PRAGMA page_size")
+    ((root,),) = raw_query(
+        path, "SELECT rootpage FROM sqlite_master WHERE name = 'notes_user_created'"
+    )
+    data = bytearray(path.read_bytes())
+    if pages:
+        for page in range(2, len(data) // page_size - 1, 3):  # keep page 1 (header) intact
+            data[page * page_size : (page + 1) * page_size] = os.urandom(page_size)
+    else:
+        start = (root - 1) * page_size + 10
+        data[start : start + 38] = b"\xff" * 38
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.asyncio
+async def test_open_creates_dirs_migrates_and_reopens(db_path: Path) -> None:
+    async with await Storage.open(db_path):
+        pass
+    async with await Storage.open(db_path) as storage:  # second run: nothing to migrate
+        assert await storage.count_notes(ALICE) == 0
+    assert raw_query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert SCHEMA_VERSION == 2
+    assert raw_query(db_path, "PRAGMA journal_mode") == [("wal",)]
+    tables = {row[0] for row in raw_query(db_path, "SELECT name FROM sqlite_master")}
+    assert {"jobs", "notes", "lines", "retype_waits", "notes_fts"} <= tables
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("content", [os.urandom(8192), b"this is not a database\n"])
+async def test_not_a_database_raises_storage_error(db_path: Path, content: bytes) -> None:
+    write_file(db_path, content)
+    with pytest.raises(StorageError, match=re.escape(str(db_path))) as raised:
+        await Storage.open(db_path)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("pages", [True, False], ids=["noisy-pages", "broken-index"])
+async def test_damaged_database_raises_storage_error(db_path: Path, pages: bool) -> None:
+    """Damage plain queries might not touch yet must still be refused at open (quick_check)."""
+    async with await Storage.open(db_path) as storage:
+        for i in range(200):
+            await storage.create_note(
+                user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"line {i} " + "x" * 300)]
+            )
+    damage(db_path, pages=pages)
+    with pytest.raises(StorageError, match=re.escape(str(db_path))) as raised:
+        await Storage.open(db_path)
+    assert "\n" not in str(raised.value)
+    if not pages:
+        assert "corrupt" in str(raised.value)  # found by quick_check, not by a query
+
+
+@pytest.mark.asyncio
+async def test_unusable_directory_raises_storage_error(tmp_path: Path) -> None:
+    # Tests may run as root, where chmod does not stop writes; a file as parent fails for all.
+    blocker = tmp_path / "blocker"
+    write_file(blocker, b"a regular file")
+    path = blocker / "notes.db"
+    with pytest.raises(StorageError, match=re.escape(str(path))):
+        await Storage.open(path)
+
+
+@pytest.mark.asyncio
+async def test_newer_schema_raises_storage_error(db_path: Path) -> None:
+    async with await Storage.open(db_path):
+        pass
+    raw_query(db_path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer"):
+        await Storage.open(db_path)
+
+
+# --- notes ---
+
+
+@pytest.mark.asyncio
+async def test_notes_survive_reopen(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        created = await storage.create_note(
+            user_id=ALICE,
+            chat_id=CHAT_A,
+            lines=[draft("first line"), pending("second line")],
+            title="Groceries",
+            file_unique_id="uniq-1",
+        )
+    assert [line.position for line in created.lines] == [0, 1]
+    assert created.created_at.tzinfo is not None
+    assert created.created_at.utcoffset() == UTC.utcoffset(None)
+    async with await Storage.open(db_path) as storage:
+        note = await storage.get_note(ALICE, created.id)
+        assert note == created
+        assert note.text == "first line\nsecond line"
+        assert note.lines[1].original_text == "second line"
+        assert note.lines[1].state is LineState.PENDING
+        assert note.lines[1].confidence_source is ConfidenceSource.ENGINE
+        assert await storage.find_note_by_file(ALICE, "uniq-1") == created
+        assert await storage.find_note_by_file(BOB, "uniq-1") is None
+        assert await search_ids(storage, ALICE, "second") == [created.id]
+
+
+KILLED_WRITER = """
+import asyncio, os, sys
+from bot.models import ConfidenceSource, LineDraft, LineState
+from bot.storage import Storage
+
+async def main():
+    storage = await Storage.open(sys.argv[1])
+    line = LineDraft("written then killed", 0.9, ConfidenceSource.ENGINE, LineState.ACCEPTED)
+    note = await storage.create_note(user_id=111, chat_id=1, lines=[line])
+    print(note.id, flush=True)
+    os._exit(0)  # no close, no checkpoint: like SIGKILL right after replying
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.asyncio
+async def test_write_survives_kill_without_close(db_path: Path) -> None:
+    done = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        KILLED_WRITER,
+        str(db_path),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+    out, _ = await done.communicate()
+    assert done.returncode == 0
+    note_id = int(out)
+    async with await Storage.open(db_path) as storage:
+        note = await storage.get_note(ALICE, note_id)
+        assert note is not None
+        assert note.text == "written then killed"
+
+
+@pytest.mark.asyncio
+async def test_concurrent_writes_do_not_interleave(storage: Storage) -> None:
+    notes = await asyncio.gather(
+        *(
+            storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending(f"w{i}")])
+            for i in range(30)
+        )
+    )
+    results = await asyncio.gather(
+        *(storage.resolve_line(ALICE, n.lines[0].id, ReviewAction.KEEP) for n in notes),
+        *(storage.resolve_line(ALICE, n.lines[0].id, ReviewAction.DROP) for n in notes),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, LineAlreadyResolved) for r in results) == 30
+    assert sum(isinstance(r, tuple) for r in results) == 30
+    assert await storage.count_notes(ALICE) == 30
+
+
+@pytest.mark.asyncio
+async def test_list_count_rename_delete(storage: Storage) -> None:
+    ids = [
+        (await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"note {i}")])).id
+        for i in range(5)
+    ]
+    await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("bob's")])
+    assert await storage.count_notes(ALICE) == 5
+    page = await storage.list_notes(ALICE, limit=2, offset=0)
+    assert [n.id for n in page] == [ids[4], ids[3]]
+    page = await storage.list_notes(ALICE, limit=2, offset=4)
+    assert [n.id for n in page] == [ids[0]]
+    assert page[0].text == "note 0"
+
+    assert await storage.rename_note(ALICE, ids[0], "Physics lecture") is True
+    assert (await storage.get_note(ALICE, ids[0])).title == "Physics lecture"
+    assert await search_ids(storage, ALICE, "physics") == [ids[0]]
+
+    assert await storage.delete_note(ALICE, ids[0]) is True
+    assert await storage.get_note(ALICE, ids[0]) is None
+    assert await storage.delete_note(ALICE, ids[0]) is False
+    assert await search_ids(storage, ALICE, "physics") == []
+    assert await storage.count_notes(ALICE) == 4
+
+
+@pytest.mark.asyncio
+async def test_owner_scoping(storage: Storage) -> None:
+    note = await storage.create_note(
+        user_id=ALICE, chat_id=CHAT_A, lines=[pending("secret plan")], title="Mine"
+    )
+    line_id = note.lines[0].id
+    assert await storage.get_note(BOB, note.id) is None
+    assert await storage.get_line(BOB, line_id) is None
+    assert await storage.rename_note(BOB, note.id, "Stolen") is False
+    assert await storage.delete_note(BOB, note.id) is False
+    assert await storage.set_review_message(BOB, line_id, 5) is False
+    for action in ReviewAction:
+        with pytest.raises(LineNotFound):
+            await storage.resolve_line(BOB, line_id, action, "hacked")
+    with pytest.raises(LineNotFound):
+        await storage.resolve_line(BOB, 999_999, ReviewAction.KEEP)
+    with pytest.raises(LineNotFound):
+        await storage.await_retype(BOB, line_id)
+    assert await storage.retype_target(BOB) is None
+    assert await storage.delete_user_data(BOB) == 0
+
+    unchanged = await storage.get_note(ALICE, note.id)
+    assert unchanged == note
+    assert unchanged.title == "Mine"
+    assert unchanged.lines[0].state is LineState.PENDING
+
+
+@pytest.mark.asyncio
+async def test_delete_user_data(storage: Storage) -> None:
+    job = await storage.create_job(
+        user_id=ALICE, chat_id=CHAT_A, message_id=1, file_id="f", file_unique_id="u", file_size=1
+    )
+    note = await storage.create_note(
+        user_id=ALICE, chat_id=CHAT_A, lines=[pending("alpha")], job_id=job.id
+    )
+    await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("beta")])
+    bob_note = await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("alpha")])
+    await storage.await_retype(ALICE, note.lines[0].id)
+
+    assert await storage.delete_user_data(ALICE) == 2
+    assert await storage.count_notes(ALICE) == 0
+    assert await storage.get_job(job.id) is None
+    assert await storage.retype_target(ALICE) is None
+    assert await search_ids(storage, ALICE, "alpha") == []
+    assert await search_ids(storage, BOB, "alpha") == [bob_note.id]
+    stats = await storage.stats()
+    assert stats == {"users": 1, "notes": 1, "lines": 1, "unfinished_jobs": 0}
+
+
+# --- review ---
+
+
+@pytest.mark.asyncio
+async def test_resolve_keep_drop_retype(storage: Storage) -> None:
+    note = await storage.create_note(
+        user_id=ALICE,
+        chat_id=CHAT_A,
+        lines=[draft("header"), pending("keepme"), pending("dropme"), pending("tpyo")],
+    )
+    keep, drop, retype = (line.id for line in note.lines[1:])
+    assert await search_ids(storage, ALICE, "dropme") == [note.id]
+
+    line, updated = await storage.resolve_line(ALICE, keep, ReviewAction.KEEP)
+    assert line.state is LineState.KEPT
+    assert line.text == "keepme"
+    assert not updated.is_complete
+
+    line, updated = await storage.resolve_line(ALICE, drop, ReviewAction.DROP)
+    assert line.state is LineState.DROPPED
+    assert "dropme" not in updated.text
+    assert await search_ids(storage, ALICE, "dropme") == []
+
+    with pytest.raises(ValueError, match="text"):
+        await storage.resolve_line(ALICE, retype, ReviewAction.RETYPE)
+    line, updated = await storage.resolve_line(ALICE, retype, ReviewAction.RETYPE, "typo")
+    assert line.state is LineState.RETYPED
+    assert (line.text, line.original_text) == ("typo", "tpyo")
+    assert updated.is_complete
+    assert updated.text == "header\nkeepme\ntypo"
+    assert await search_ids(storage, ALICE, "typo") == [note.id]
+    assert await search_ids(storage, ALICE, "tpyo") == []
+    assert await storage.get_note(ALICE, note.id) == updated
+
+
+@pytest.mark.asyncio
+async def test_double_resolve_raises_already_resolved(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("once")])
+    line_id = note.lines[0].id
+    await storage.resolve_line(ALICE, line_id, ReviewAction.KEEP)
+    with pytest.raises(LineAlreadyResolved) as raised:
+        await storage.resolve_line(ALICE, line_id, ReviewAction.DROP)
+    assert raised.value.args[0].state is LineState.KEPT
+    assert raised.value.line.id == line_id
+    with pytest.raises(LineAlreadyResolved):
+        await storage.await_retype(ALICE, line_id)
+    accepted = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("fine")])
+    with pytest.raises(LineAlreadyResolved):
+        await storage.resolve_line(ALICE, accepted.lines[0].id, ReviewAction.KEEP)
+
+
+@pytest.mark.asyncio
+async def test_retype_wait_survives_reopen_and_clears(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        note = await storage.create_note(
+            user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), pending("blur")]
+        )
+        first, second = note.lines
+        await storage.await_retype(ALICE, first.id)
+        await storage.await_retype(ALICE, second.id)  # the latest request wins
+    async with await Storage.open(db_path) as storage:
+        target = await storage.retype_target(ALICE)
+        assert target is not None
+        assert target.id == second.id
+        await storage.resolve_line(ALICE, second.id, ReviewAction.RETYPE, "clear")
+        assert await storage.retype_target(ALICE) is None
+
+        await storage.await_retype(ALICE, first.id)
+        await storage.cancel_retype(ALICE)
+        assert await storage.retype_target(ALICE) is None
+
+
+@pytest.mark.asyncio
+async def test_stale_retype_wait_is_dropped(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("x")])
+    line_id = note.lines[0].id
+    await storage.await_retype(ALICE, line_id)
+    await storage.delete_note(ALICE, note.id)  # the wait cascades away with the line
+    assert await storage.retype_target(ALICE) is None
+
+
+@pytest.mark.asyncio
+async def test_review_message_lookup(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("hm")])
+    line_id = note.lines[0].id
+    assert await storage.set_review_message(ALICE, line_id, 77) is True
+    found = await storage.line_by_review_message(ALICE, CHAT_A, 77)
+    assert found is not None
+    assert (found.id, found.review_message_id) == (line_id, 77)
+    assert await storage.line_by_review_message(BOB, CHAT_A, 77) is None
+    assert await storage.line_by_review_message(ALICE, CHAT_B, 77) is None
+    assert await storage.line_by_review_message(ALICE, CHAT_A, 78) is None
+
+
+# --- search ---
+
+
+@pytest.mark.asyncio
+async def test_search_best_first_with_snippet_markers(storage: Storage) -> None:
+    weak = await storage.create_note(
+        user_id=ALICE,
+        chat_id=CHAT_A,
+        lines=[draft("the meeting covered budget, hiring, office moves and many other topics")],
+    )
+    strong = await storage.create_note(
+        user_id=ALICE, chat_id=CHAT_A, lines=[draft("budget budget budget"), draft("budget")]
+    )
+    await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("nothing relevant")])
+    query = build_fts_query("budget")
+    assert query is not None
+    hits = await storage.search(ALICE, query)
+    assert [hit.note_id for hit in hits] == [strong.id, weak.id]
+    assert hits[0].rank <= hits[1].rank
+    assert f"{HIGHLIGHT_START}budget{HIGHLIGHT_END}" in hits[1].snippet
+    assert hits[1].created_at.tzinfo is not None
+    assert await storage.count_search(ALICE, query) == 2
+    assert [h.note_id for h in await storage.search(ALICE, query, limit=1, offset=1)] == [weak.id]
+
+
+@pytest.mark.asyncio
+async def test_search_is_per_user(storage: Storage) -> None:
+    mine = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("password123")])
+    await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("password123 too")])
+    assert await search_ids(storage, ALICE, "password123") == [mine.id]
+    query = build_fts_query("password")
+    assert query is not None
+    assert await storage.count_search(ALICE, query) == 1
+    assert await search_ids(storage, 333, "password") == []
+
+
+@pytest.mark.asyncio
+async def test_search_survives_bad_match_syntax(storage: Storage) -> None:
+    await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("hello")])
+    assert await storage.search(ALICE, '"unbalanced AND (') == []
+    assert await storage.count_search(ALICE, "NEAR(") == 0
+
+
+@pytest.mark.asyncio
+async def test_search_ignores_diacritics(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("Café crème")])
+    assert await search_ids(storage, ALICE, "cafe creme") == [note.id]
+
+
+# --- jobs ---
+
+
+@pytest.mark.asyncio
+async def test_create_job_dedups_redelivered_update(storage: Storage) -> None:
+    job = await storage.create_job(
+        user_id=ALICE, chat_id=CHAT_A, message_id=5, file_id="f1", file_unique_id="u1", file_size=9
+    )
+    again = await storage.create_job(
+        user_id=ALICE, chat_id=CHAT_A, message_id=5, file_id="f1", file_unique_id="u1", file_size=9
+    )
+    assert again == job
+    other_chat = await storage.create_job(
+        user_id=ALICE, chat_id=CHAT_B, message_id=5, file_id="f", file_unique_id="u", file_size=None
+    )
+    assert other_chat.id != job.id
+    assert other_chat.file_size is None
+    assert await storage.count_unfinished_jobs() == 2
+    assert await storage.count_unfinished_jobs(ALICE) == 2
+    assert await storage.count_unfinished_jobs(BOB) == 0
+
+
+@pytest.mark.asyncio
+async def test_job_lifecycle_and_resume_after_reopen(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        jobs = [
+            await storage.create_job(
+                user_id=ALICE,
+                chat_id=CHAT_A,
+                message_id=i,
+                file_id=f"f{i}",
+                file_unique_id=f"u{i}",
+                file_size=100,
+            )
+            for i in range(4)
+        ]
+        assert jobs[0].status is JobStatus.QUEUED
+        assert jobs[0].attempts == 0
+        started = await storage.begin_job_attempt(jobs[0].id)
+        assert started.attempts == 1
+        await storage.set_job_status_message(jobs[0].id, 42)
+        await storage.mark_job_done(jobs[1].id)
+        await storage.fail_job(jobs[2].id, "engine exploded")
+    async with await Storage.open(db_path) as storage:
+        unfinished = await storage.unfinished_jobs()
+        assert [job.id for job in unfinished] == [jobs[0].id, jobs[3].id]
+        assert (unfinished[0].attempts, unfinished[0].status_message_id) == (1, 42)
+        failed = await storage.get_job(jobs[2].id)
+        assert failed is not None
+        assert (failed.status, failed.error) == (JobStatus.FAILED, "engine exploded")
+        assert (await storage.get_job(jobs[1].id)).status is JobStatus.DONE
+        assert await storage.get_job(999) is None
+        assert (await storage.stats())["unfinished_jobs"] == 2
+
+
+@pytest.mark.asyncio
+async def test_create_note_links_job(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        job = await storage.create_job(
+            user_id=ALICE,
+            chat_id=CHAT_A,
+            message_id=9,
+            file_id="f",
+            file_unique_id="u",
+            file_size=None,
+        )
+        note = await storage.create_note(
+            user_id=ALICE,
+            chat_id=CHAT_A,
+            lines=[draft("from photo")],
+            file_unique_id="u",
+            engine_mode="trial",
+            job_id=job.id,
+        )
+    async with await Storage.open(db_path) as storage:
+        (resumed,) = await storage.unfinished_jobs()  # still queued: replies not sent yet
+        assert resumed.note_id == note.id
+        assert await storage.get_note(resumed.user_id, resumed.note_id) == note
+        await storage.mark_job_done(job.id)
+        assert await storage.unfinished_jobs() == []
+        await storage.delete_note(ALICE, note.id)
+        assert (await storage.get_job(job.id)).note_id is None  # ON DELETE SET NULL
+
+
+@pytest.mark.asyncio
+async def test_version_1_database_is_migrated_keeping_its_notes(db_path: Path) -> None:
+    from bot.storage import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(db_path)) as db:
+        db.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        db.execute(
+            "INSERT INTO notes (user_id, chat_id, created_at) VALUES (?, ?, ?)",
+            (ALICE, CHAT_A, "2026-01-01T00:00:00.000000+00:00"),
+        )
+        db.commit()
+    async with await Storage.open(db_path) as storage:
+        assert await storage.count_notes(ALICE) == 1
+        assert (await storage.user_settings(ALICE)).language is None
+    assert raw_query(db_path, "PRAGMA user_version") == [(2,)]
+
+
+@pytest.mark.asyncio
+async def test_user_settings_persist_and_trial_notice_is_claimed_once(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        await storage.set_language(ALICE, "DEU")
+        await storage.set_threshold(ALICE, 60.0)
+        assert await storage.claim_trial_notice(ALICE) is True
+        assert await storage.claim_trial_notice(ALICE) is False
+    async with await Storage.open(db_path) as storage:
+        prefs = await storage.user_settings(ALICE)
+        assert (prefs.language, prefs.threshold, prefs.trial_notified) == ("DEU", 60.0, True)
+        assert await storage.claim_trial_notice(ALICE) is False
+        assert await storage.claim_trial_notice(BOB) is True
+        assert (await storage.user_settings(BOB)).language is None
+        await storage.delete_user_data(ALICE)
+        assert (await storage.user_settings(ALICE)).language is None
