@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import logging
 
-from bot.storage import Storage
 from telegram import BotCommand
 from telegram.ext import (
     AIORateLimiter,
@@ -24,6 +23,7 @@ from bot.config import Settings
 from bot.ocr_engine import EngineConfig
 from bot.ocr_service import OcrService
 from bot.pipeline import PhotoPipeline, Services
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 

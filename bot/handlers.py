@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.search_query import build_fts_query
-from bot.storage import LineAlreadyResolved, LineNotFound
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -16,6 +14,8 @@ from bot.callbacks import InvalidCallback
 from bot.models import Line, Note, ReviewAction
 from bot.pipeline import Services, review_keyboard
 from bot.review import RetypeRejected, clean_retype
+from bot.search_query import build_fts_query
+from bot.storage import LineAlreadyResolved, LineNotFound
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
-from bot.ocr_parse import EngineLine, characters_from_json, parse_engine_output
-
 from bot.images import DEFAULT_OCR_MAX_SIDE, ImageRejected, normalize_for_ocr
 from bot.models import RecognizedLine
+from bot.ocr_parse import EngineLine, characters_from_json, parse_engine_output
 from bot.runtime import EngineUnavailable, prepare_engine_runtime
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.storage import Storage
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -25,6 +24,7 @@ from bot.models import Job, Line, Note
 from bot.ocr_engine import OcrFailed
 from bot.ocr_service import OcrService, OcrTimeout
 from bot.review import classify
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 

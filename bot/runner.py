@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.storage import StorageError
-
 from bot.app import build_application
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.runtime import EngineUnavailable, prepare_engine_runtime
+from bot.storage import StorageError
 
 log = logging.getLogger("bot")
 
