@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -14,10 +14,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import handlers
+from bot.access import ADDRESSED, make_allowlist_guard
 from bot.callbacks import CallbackSigner
 from bot.config import Settings
 from bot.ocr_engine import EngineConfig
@@ -69,26 +71,29 @@ def build_application(settings: Settings, *, ocr: OcrService | None = None) -> A
     application.bot_data["settings"] = settings
     application.bot_data["shared_ocr"] = ocr
 
-    private = filters.ChatType.PRIVATE
+    if settings.allowed_user_ids:
+        application.add_handler(
+            TypeHandler(Update, make_allowlist_guard(settings.allowed_user_ids)), group=-1
+        )
+    new_message = filters.UpdateType.MESSAGE & ADDRESSED
     application.add_handler(CommandHandler(["start", "help"], handlers.on_help))
     application.add_handler(CommandHandler("search", handlers.on_search))
     application.add_handler(CommandHandler("cancel", handlers.on_cancel))
     application.add_handler(
-        MessageHandler(
-            private & filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL),
-            handlers.on_image,
-        )
+        MessageHandler(new_message & (filters.PHOTO | filters.Document.ALL), handlers.on_image)
     )
     application.add_handler(CallbackQueryHandler(handlers.on_review_button))
     application.add_handler(
-        MessageHandler(
-            private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.on_text
-        )
+        MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, handlers.on_text)
     )
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, handlers.on_edited))
     application.add_handler(
         MessageHandler(
-            private & filters.UpdateType.MESSAGE & ~filters.COMMAND, handlers.on_unsupported
+            filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, handlers.on_edited
+        )
+    )
+    application.add_handler(
+        MessageHandler(
+            new_message & filters.ChatType.PRIVATE & ~filters.COMMAND, handlers.on_unsupported
         )
     )
     application.add_error_handler(handlers.on_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -220,6 +220,9 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        await reply(message, messages.SEARCH_PRIVATE_ONLY)
         return
     svc = services(context)
     words = " ".join(context.args or [])

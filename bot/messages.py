@@ -51,6 +51,7 @@ NOTHING_TO_RETYPE = (
     "or use /search to find one."
 )
 EDITED_IGNORED = "I only read new messages, not edits. Please send it again as a new message."
+SEARCH_PRIVATE_ONLY = "Your notes are private, so I only search them in a private chat with me."
 SEARCH_USAGE = "Tell me what to look for, e.g. <code>/search shopping list</code>"
 RETYPE_CANCELLED = "OK, no correction. The line is still waiting for Keep, Retype or Drop."
 NO_RETYPE_TO_CANCEL = "There's nothing to cancel."
