@@ -1,0 +1,131 @@
+"""The bot as a real `python -m bot` process against the fake Bot API: kill, restart, signals.
+
+These use real signals on a real subprocess (no doubles): SIGKILL in the middle of OCR must not
+lose the photo, SIGTERM must stop the bot cleanly with exit code 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.fake_telegram import FakeTelegram
+from tests.images import FIRST_LINE, NOTE_LINES, render_note
+
+pytestmark = pytest.mark.asyncio
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ALICE = 3003
+
+
+class BotProcess:
+    """`python -m bot` in its own process group, so a kill reaches its OCR workers too."""
+
+    def __init__(self, telegram: FakeTelegram, workdir: Path, **env: str) -> None:
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TELEGRAM_", "ASPOSE_", "OCR_", "DATABASE_"))
+        }
+        self.env.update(
+            PYTHONPATH=str(REPO_ROOT),
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
+            DATABASE_PATH=str(workdir / "notes.db"),
+            ASPOSE_RESOURCES_DIR=str(workdir / "aspose"),
+            ASPOSE_AUTO_DOWNLOAD="false",
+            LOG_LEVEL="DEBUG",
+            **env,
+        )
+        self.workdir = workdir
+        self.process: asyncio.subprocess.Process | None = None
+        self.log = workdir / "bot.log"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill_group(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+
+    async def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.kill_group()
+            await self.process.wait()
+
+
+async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path: Path):
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        telegram.send_photo(ALICE, render_note(NOTE_LINES))
+        # The job is durable once the "Recognizing" message exists; kill before any result.
+        await telegram.wait_for_message(ALICE, lambda m: "Recognizing" in m["text"], timeout=60)
+        assert not any("Note #" in m["text"] for m in telegram.bot_messages(ALICE))
+        bot.kill_group()
+        await bot.wait(10)
+
+        restarted = BotProcess(telegram, tmp_path)
+        await restarted.start()
+        try:
+            result = await telegram.wait_for_message(
+                ALICE, lambda m: "Note #" in m["text"], timeout=120
+            )
+        finally:
+            await restarted.stop()
+    finally:
+        await bot.stop()
+    first = result["text"].split("\n")[1]
+    assert FIRST_LINE.startswith(first)
+    assert len(first) >= 3
+    # The status message from before the kill was reused (edited), not duplicated.
+    recognizing = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in m["text"]]
+    assert recognizing == []
+    assert TOKEN not in (tmp_path / "bot.log").read_text()
+
+
+async def test_sigterm_stops_cleanly_with_exit_code_0(telegram: FakeTelegram, tmp_path: Path):
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        telegram.send_text(ALICE, "/help")
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text"], timeout=60)
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGTERM)
+        code = await bot.wait(15)
+    finally:
+        await bot.stop()
+    assert code == 0
+    log = (tmp_path / "bot.log").read_text()
+    assert "event=stopped" in log
+    assert TOKEN not in log
+
+
+async def test_corrupt_database_is_a_clear_error_at_start(telegram: FakeTelegram, tmp_path: Path):
+    (tmp_path / "notes.db").write_bytes(b"this is not a database" * 100)
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    code = await bot.wait(60)
+    log = (tmp_path / "bot.log").read_text()
+    assert code == 1
+    assert "error: cannot open database" in log or "is corrupt" in log
+    assert "Traceback" not in log
