@@ -79,8 +79,10 @@ async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path
     try:
         telegram.send_photo(ALICE, render_note(NOTE_LINES))
         # The job is durable once the "Recognizing" message exists; kill before any result.
-        await telegram.wait_for_message(ALICE, lambda m: "Recognizing" in m["text"], timeout=60)
-        assert not any("Note #" in m["text"] for m in telegram.bot_messages(ALICE))
+        await telegram.wait_for_message(
+            ALICE, lambda m: "Recognizing" in m["text_plain"], timeout=60
+        )
+        assert not any("Note #" in m["text_plain"] for m in telegram.bot_messages(ALICE))
         bot.kill_group()
         await bot.wait(10)
 
@@ -88,17 +90,17 @@ async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path
         await restarted.start()
         try:
             result = await telegram.wait_for_message(
-                ALICE, lambda m: "Note #" in m["text"], timeout=120
+                ALICE, lambda m: "Note #" in m["text_plain"], timeout=120
             )
         finally:
             await restarted.stop()
     finally:
         await bot.stop()
-    first = result["text"].split("\n")[1]
+    first = result["text_plain"].split("\n")[1]
     assert FIRST_LINE.startswith(first)
     assert len(first) >= 3
     # The status message from before the kill was reused (edited), not duplicated.
-    recognizing = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in m["text"]]
+    recognizing = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in m["text_plain"]]
     assert recognizing == []
     assert TOKEN not in (tmp_path / "bot.log").read_text()
 
@@ -108,7 +110,7 @@ async def test_sigterm_stops_cleanly_with_exit_code_0(telegram: FakeTelegram, tm
     await bot.start()
     try:
         telegram.send_text(ALICE, "/help")
-        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text"], timeout=60)
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"], timeout=60)
         assert bot.process is not None
         bot.process.send_signal(signal.SIGTERM)
         code = await bot.wait(15)
