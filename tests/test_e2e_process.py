@@ -78,10 +78,12 @@ async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path
     await bot.start()
     try:
         telegram.send_photo(ALICE, render_note(NOTE_LINES))
-        # The job is durable once the "Recognizing" message exists; kill before any result.
+        # The bot sends the chat action after it has recorded the "Recognizing" message on the
+        # job, and before OCR (seconds of engine warm-up) can finish: kill it right there.
         await telegram.wait_for_message(
             ALICE, lambda m: "Recognizing" in m["text_plain"], timeout=60
         )
+        await telegram.wait_for(lambda: any(m == "sendChatAction" for m, _ in telegram.requests))
         assert not any("Note #" in m["text_plain"] for m in telegram.bot_messages(ALICE))
         bot.kill_group()
         await bot.wait(10)
