@@ -15,7 +15,7 @@ from bot.models import Line, Note, ReviewAction
 from bot.pipeline import Services, review_keyboard
 from bot.review import RetypeRejected, clean_retype
 from bot.search_query import build_fts_query
-from bot.storage import LineAlreadyResolved, LineNotFound
+from bot.storage import JobRefused, LineAlreadyResolved, LineNotFound
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +62,25 @@ async def on_image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if media.file_size is not None and media.file_size > svc.settings.max_file_bytes:
         await reply(message, messages.TOO_BIG)
         return
-    if await svc.storage.count_unfinished_jobs(user.id) >= svc.settings.max_pending_per_user:
-        await reply(message, messages.too_many_pending(svc.settings.max_pending_per_user))
-        return
-    if await svc.storage.count_unfinished_jobs() >= svc.settings.max_queue:
-        await reply(message, messages.QUEUE_FULL)
-        return
     existing = await svc.storage.find_note_by_file(user.id, media.file_unique_id)
     if existing is not None:
         await reply(message, messages.duplicate_photo(existing))
         return
-    job = await svc.storage.create_job(
-        user_id=user.id,
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        file_id=media.file_id,
-        file_unique_id=media.file_unique_id,
-        file_size=media.file_size,
-    )
+    try:
+        job = await svc.storage.create_job(
+            user_id=user.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            file_id=media.file_id,
+            file_unique_id=media.file_unique_id,
+            file_size=media.file_size,
+            max_per_user=svc.settings.max_pending_per_user,
+            max_total=svc.settings.max_queue,
+        )
+    except JobRefused as refused:
+        log.info("event=job_refused user=%d reason=%s", user.id, refused.reason)
+        await reply(message, messages.job_refused(refused.reason, svc.settings))
+        return
     log.info("event=job_created job=%d user=%d", job.id, user.id)
     svc.pipeline.submit(job)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+from bot.config import Settings
 from bot.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -71,11 +72,15 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def too_many_pending(limit: int) -> str:
-    return (
-        f"You already have {limit} photos waiting to be read. "
-        "Please send this one again when they are done."
-    )
+def job_refused(reason: str, settings: Settings) -> str:
+    if reason == "duplicate":
+        return "I'm already reading this photo; the result will appear above."
+    if reason == "user_limit":
+        return (
+            f"You already have {settings.max_pending_per_user} photo(s) waiting to be read. "
+            "Please send this one again when they are done."
+        )
+    return QUEUE_FULL
 
 
 def working(position: int) -> str:

@@ -163,6 +163,10 @@ class PhotoPipeline:
             log.warning("event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error)
             await self._fail(job, messages.DOWNLOAD_FAILED, str(error))
             return
+        except Exception as error:  # e.g. the engine unusable in a worker: report, don't vanish
+            log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
+            await self._fail(job, messages.ENGINE_FAILED, f"{type(error).__name__}: {error}")
+            return
 
         drafts = classify(outcome.lines, threshold / 100)
         note = await self.storage.create_note(

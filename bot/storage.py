@@ -138,6 +138,14 @@ class JobNotFound(LookupError):
     """No job with that id (it was deleted with the user's data)."""
 
 
+class JobRefused(Exception):
+    """A new photo was not queued; args[0] says why: duplicate, user_limit or queue_full."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])
+
+
 class LineNotFound(LookupError):
     """No such line for this user: missing and someone else's look the same, on purpose."""
 
@@ -397,15 +405,46 @@ class Storage:
         file_id: str,
         file_unique_id: str,
         file_size: int | None,
+        max_per_user: int | None = None,
+        max_total: int | None = None,
     ) -> Job:
-        """Record a photo before any slow work; a redelivered update gets the existing job."""
+        """Record a photo before any slow work; a redelivered update gets the existing job.
+
+        The limits are checked in the same transaction as the insert, so photos arriving at
+        the same moment cannot all slip under them. Raises JobRefused.
+        """
         now = _now()
         async with self._write() as db:
+            row = await self._row(
+                db,
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
+            if row is not None:
+                return _job(row)
+            same_photo = await self._row(
+                db,
+                "SELECT 1 FROM jobs WHERE user_id = ? AND file_unique_id = ? AND status = 'queued'",
+                (user_id, file_unique_id),
+            )
+            if same_photo is not None:
+                raise JobRefused("duplicate")
+            if max_per_user is not None:
+                mine = await self._row(
+                    db,
+                    "SELECT count(*) FROM jobs WHERE user_id = ? AND status = 'queued'",
+                    (user_id,),
+                )
+                if mine[0] >= max_per_user:
+                    raise JobRefused("user_limit")
+            if max_total is not None:
+                total = await self._row(db, "SELECT count(*) FROM jobs WHERE status = 'queued'")
+                if total[0] >= max_total:
+                    raise JobRefused("queue_full")
             await db.execute(
                 "INSERT INTO jobs (user_id, chat_id, message_id, file_id, file_unique_id, "
                 "file_size, status, attempts, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) "
-                "ON CONFLICT (chat_id, message_id) DO NOTHING",
+                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
                 (user_id, chat_id, message_id, file_id, file_unique_id, file_size, now, now),
             )
             row = await self._row(

@@ -13,7 +13,7 @@ import pytest
 from bot.models import LineState
 from tests.conftest import running_bot
 from tests.fake_telegram import FakeTelegram, buttons
-from tests.images import FIRST_LINE, NOTE_LINES, render_note
+from tests.images import FIRST_LINE, NOTE_LINES, UNSURE_LINES, render_note
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 1001, 2002
@@ -58,11 +58,6 @@ async def test_image_sent_as_file_is_read(telegram, settings_for, ocr_service):
         )
         result = await result_message(telegram, ALICE)
     assert FIRST_LINE.startswith(recognized_lines(result)[0])
-
-
-# A first line the estimator cannot vouch for (made-up words), so it is offered for review
-# at the default threshold whatever the trial truncation leaves of it.
-UNSURE_LINES = ["Zorblat Quexx plan", "Meeting at noon", "Call Alice", "Water the plants"]
 
 
 async def review_messages(telegram: FakeTelegram, chat_id: int, count: int = 1) -> list[dict]:

@@ -567,3 +567,33 @@ async def test_user_settings_persist_and_trial_notice_is_claimed_once(db_path: P
         assert (await storage.user_settings(BOB)).language is None
         await storage.delete_user_data(ALICE)
         assert (await storage.user_settings(ALICE)).language is None
+
+
+@pytest.mark.asyncio
+async def test_job_limits_are_enforced_atomically(storage: Storage) -> None:
+    from bot.storage import JobRefused
+
+    async def submit(user_id: int, message_id: int, unique: str):
+        try:
+            return await storage.create_job(
+                user_id=user_id,
+                chat_id=user_id,
+                message_id=message_id,
+                file_id=f"f{message_id}",
+                file_unique_id=unique,
+                file_size=10,
+                max_per_user=2,
+                max_total=3,
+            )
+        except JobRefused as refused:
+            return refused.reason
+
+    # Five photos from one user at the same moment: exactly two get in.
+    results = await asyncio.gather(*(submit(ALICE, n, f"u{n}") for n in range(5)))
+    assert sum(1 for r in results if not isinstance(r, str)) == 2
+    assert results.count("user_limit") == 3
+    redelivered = await submit(ALICE, 0, "u0")  # the same Telegram message again
+    assert not isinstance(redelivered, str)
+    assert await submit(BOB, 10, "same") != "queue_full"
+    assert await submit(BOB, 11, "same") == "duplicate"  # same photo while still queued
+    assert await submit(222_222, 12, "x") == "queue_full"  # 3 queued in total
