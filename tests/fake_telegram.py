@@ -20,6 +20,7 @@ import hashlib
 import io
 import itertools
 import json
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -88,12 +89,23 @@ def buttons(message: dict) -> list[tuple[str, str]]:
     return [(b["text"], b.get("callback_data") or b.get("url") or "") for row in rows for b in row]
 
 
+def user_entities(text: str) -> list[dict]:
+    """Entities Telegram adds to a user's text: a leading /command and @mentions."""
+    entities = []
+    if text.startswith("/"):
+        entities.append(
+            {"type": "bot_command", "offset": 0, "length": utf16_len(text.split(maxsplit=1)[0])}
+        )
+    for match in re.finditer(r"(?<!\w)@\w{3,}", text):
+        offset = utf16_len(text[: match.start()])
+        entities.append({"type": "mention", "offset": offset, "length": utf16_len(match.group())})
+    return entities
+
+
 def user_text(text: str) -> dict[str, Any]:
-    """A user's text message content: a leading /command gets its bot_command entity."""
-    if not text.startswith("/"):
-        return {"text": text}
-    length = utf16_len(text.split(maxsplit=1)[0])
-    return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": length}]}
+    """A user's text message content, with the entities Telegram would add."""
+    entities = user_entities(text)
+    return {"text": text, "entities": entities} if entities else {"text": text}
 
 
 def extension(file_name: str) -> str:
@@ -489,6 +501,8 @@ class FakeTelegram:
         cid = self._chat_for(user_id, chat_id, chat_type)
         if caption is not None:
             fields["caption"] = caption
+            if entities := user_entities(caption):
+                fields["caption_entities"] = entities
         message = self._new_message(cid, self.user(user_id), fields)
         return self._queue(self._update("message", message))["message"]
 
