@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -44,6 +45,29 @@ def engine_config(settings: Settings) -> EngineConfig:
         resources_dir=str(settings.aspose_resources_dir),
         auto_download=settings.aspose_auto_download,
     )
+
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+def webhook_options(settings: Settings) -> dict:
+    """Arguments for `run_webhook` / `updater.start_webhook` from WEBHOOK_* settings.
+
+    Telegram sends the secret in a header with every update; updates without it are refused.
+    """
+    assert settings.webhook_url is not None
+    path = urlsplit(settings.webhook_url).path.strip("/") or "telegram"
+    secret = (
+        settings.webhook_secret or hashlib.sha256(f"webhook:{settings.token}".encode()).hexdigest()
+    )
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": path,
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
 
 
 def callback_secret(settings: Settings) -> str:

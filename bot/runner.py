@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application, webhook_options
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.runtime import EngineUnavailable, prepare_engine_runtime
@@ -24,8 +24,11 @@ def run_bot(settings: Settings) -> int:
         return 1
     application = build_application(settings)
     try:
-        # run_polling stops cleanly on SIGINT/SIGTERM: post_stop drains jobs and closes the DB.
-        application.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+        # Both stop cleanly on SIGINT/SIGTERM: post_stop drains jobs and closes the database.
+        if settings.webhook_url:
+            application.run_webhook(**webhook_options(settings))
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,57 @@
+"""Load: 20 users send 3 photos each at once; every photo gets its reply, commands stay live."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.conftest import running_bot
+from tests.images import render_note
+
+pytestmark = pytest.mark.asyncio
+USERS = [7000 + n for n in range(20)]
+PHOTOS_PER_USER = 3
+
+
+def text(message: dict) -> str:
+    return message.get("text_plain", "")
+
+
+async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_service):
+    photos = {
+        (user, n): render_note([f"Load test {n}", f"User {user}", "Lorem ipsum dolor"], width=700)
+        for user in USERS
+        for n in range(PHOTOS_PER_USER)
+    }
+    async with running_bot(settings_for(telegram), ocr_service) as app:
+        for (user, _), data in photos.items():
+            telegram.send_photo(user, data)
+        # While the queue is full, /help is still answered (no timing assertion: see bench/).
+        await telegram.wait_for(lambda: ocr_service.in_flight > 0, timeout=30)
+        help_sent = time.monotonic()
+        telegram.send_text(USERS[0], "/help")
+        await telegram.wait_for_message(USERS[0], lambda m: "/search" in text(m), timeout=30)
+        help_latency = time.monotonic() - help_sent
+        queued_when_help_answered = ocr_service.in_flight
+
+        async def results_for(user: int) -> list[dict]:
+            def done() -> list[dict] | None:
+                notes = [m for m in telegram.bot_messages(user) if "Note #" in text(m)]
+                return notes if len(notes) == PHOTOS_PER_USER else None
+
+            return await telegram.wait_for(done, timeout=600)
+
+        results = await asyncio.gather(*(results_for(user) for user in USERS))
+        storage = app.bot_data["services"].storage
+        counts = [await storage.count_notes(user) for user in USERS]
+        unfinished = await storage.count_unfinished_jobs()
+
+    assert counts == [PHOTOS_PER_USER] * len(USERS)
+    assert unfinished == 0
+    assert all(len(r) == PHOTOS_PER_USER for r in results)
+    # /help was answered while photos were still waiting for OCR, not after them.
+    assert queued_when_help_answered > 0, f"help took {help_latency:.3f}s"
+    refusals = [m for u in USERS for m in telegram.bot_messages(u) if "waiting" in text(m)]
+    assert refusals == []
