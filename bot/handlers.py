@@ -76,6 +76,8 @@ async def on_image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             file_size=media.file_size,
             max_per_user=svc.settings.max_pending_per_user,
             max_total=svc.settings.max_queue,
+            media_group_id=message.media_group_id,
+            caption=message.caption,
         )
     except JobRefused as refused:
         log.info("event=job_refused user=%d reason=%s", user.id, refused.reason)

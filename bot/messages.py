@@ -61,6 +61,7 @@ ENGINE_FAILED = (
 )
 ENGINE_TIMEOUT = "Sorry, that image took too long to read. Please try a smaller or clearer photo."
 DOWNLOAD_FAILED = "Sorry, I couldn't download that image from Telegram. Please send it again."
+ALBUM_UNREADABLE = "Sorry, I couldn't read any page of that album."
 GIVING_UP = "Sorry, I tried several times and couldn't read that image."
 QUEUE_FULL = "I'm very busy right now. Please send that photo again in a minute."
 STALE_BUTTON = "This button is no longer valid."
@@ -83,9 +84,10 @@ def job_refused(reason: str, settings: Settings) -> str:
     return QUEUE_FULL
 
 
-def working(position: int) -> str:
+def working(position: int, pages: int = 1) -> str:
     """Status while a photo waits: its place in the queue when others are ahead of it."""
-    return WORKING if position <= 0 else f"{WORKING}\n⏳ {position} photo(s) ahead of yours."
+    status = WORKING if pages == 1 else f"🔎 Recognizing your {pages} pages…"
+    return status if position <= 0 else f"{status}\n⏳ {position} photo(s) ahead of yours."
 
 
 def percent(confidence: float) -> str:
@@ -105,11 +107,15 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def ocr_result(note: Note, *, trial: bool) -> str:
+def ocr_result(note: Note, *, trial: bool, skipped: list[str] | None = None) -> str:
     """First reply after OCR: the accepted lines and how many lines wait for review."""
     accepted = [line for line in note.lines if line.state is LineState.ACCEPTED]
     pending = note.pending_lines
     header = f"📝 <b>Note #{note.id}</b>"
+    if note.title and (not accepted or note.title != accepted[0].text):
+        header += f" · {esc(note.title)}"
+    if skipped:
+        header += "\n" + "\n".join(f"⚠️ Skipped {esc(reason)}" for reason in skipped)
     if not note.lines:
         empty = "I couldn't find any text in that image."
         if trial:

@@ -126,6 +126,8 @@ class Job:
     status_message_id: int | None
     error: str | None
     created_at: datetime
+    media_group_id: str | None = None  # photos sent as one album share it
+    caption: str | None = None
 
 
 @dataclass(frozen=True)

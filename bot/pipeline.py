@@ -20,7 +20,7 @@ from bot import messages
 from bot.callbacks import CallbackSigner
 from bot.config import Settings
 from bot.images import ImageRejected, inspect_image
-from bot.models import Job, Line, Note
+from bot.models import Job, Line, LineDraft, LineState, Note, RecognizedLine
 from bot.ocr_engine import OcrFailed
 from bot.ocr_service import OcrService, OcrTimeout
 from bot.review import classify
@@ -40,6 +40,20 @@ class Services:
     ocr: OcrService
     signer: CallbackSigner
     pipeline: PhotoPipeline
+
+
+TITLE_LIMIT = 100
+
+
+def note_title(caption: str | None, drafts: list[LineDraft]) -> str | None:
+    """The caption if the user wrote one, else the first accepted line, one line, shortened."""
+    source = caption or next(
+        (draft.text for draft in drafts if draft.state is LineState.ACCEPTED), None
+    )
+    if not source:
+        return None
+    title = " ".join(source.split())
+    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
 def review_keyboard(signer: CallbackSigner, user_id: int, line: Line) -> InlineKeyboardMarkup:
@@ -69,25 +83,55 @@ class PhotoPipeline:
         self.signer = signer
         self.settings = settings
         self._tasks: set[asyncio.Task] = set()
+        self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
 
     # --- scheduling ---
 
     def submit(self, job: Job) -> None:
-        """Process a job in the background; the handler returns at once."""
-        task = asyncio.create_task(self.run(job), name=f"job-{job.id}")
+        """Process a photo in the background; album pages wait for their siblings first."""
+        if job.media_group_id is None:
+            self._spawn(self.run([job]), f"job-{job.id}")
+            return
+        key = (job.user_id, job.media_group_id)
+        timer = self._album_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()  # another page arrived: restart the collection window
+        self._album_timers[key] = asyncio.get_running_loop().call_later(
+            self.settings.album_window_s, self._album_window_closed, key
+        )
+
+    def _album_window_closed(self, key: tuple[int, str]) -> None:
+        self._album_timers.pop(key, None)
+        self._spawn(self._run_album(*key), f"album-{key[1]}")
+
+    async def _run_album(self, user_id: int, media_group_id: str) -> None:
+        jobs = await self.storage.album_jobs(user_id, media_group_id)
+        if jobs:
+            await self.run(jobs)
+
+    def _spawn(self, coroutine, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def resume(self) -> int:
-        """Re-run every job that a crash or restart interrupted; returns how many."""
+        """Re-run every photo that a crash or restart interrupted; returns how many."""
         jobs = await self.storage.unfinished_jobs()
+        albums: set[tuple[int, str]] = set()
         for job in jobs:
             log.info("event=job_resumed job=%d user=%d", job.id, job.user_id)
-            self.submit(job)
+            if job.media_group_id is None:
+                self._spawn(self.run([job]), f"job-{job.id}")
+            elif (job.user_id, job.media_group_id) not in albums:
+                albums.add((job.user_id, job.media_group_id))
+                self._spawn(self._run_album(job.user_id, job.media_group_id), f"album-{job.id}")
         return len(jobs)
 
     async def drain(self, grace_s: float) -> None:
         """Wait for running jobs (used at shutdown); unfinished ones resume at next start."""
+        for timer in self._album_timers.values():
+            timer.cancel()  # their pages are in the database and resume at next start
+        self._album_timers.clear()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
 
@@ -99,95 +143,119 @@ class PhotoPipeline:
 
     # --- the job ---
 
-    async def run(self, job: Job) -> None:
+    async def run(self, jobs: list[Job]) -> None:
+        """One note from one photo, or from an album's pages (in the order they were sent)."""
         started = time.monotonic()
+        lead = jobs[0]
         try:
-            await self._run(job)
+            await self._run(jobs)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("event=job_crashed job=%d user=%d", job.id, job.user_id)
+            log.exception("event=job_crashed job=%d user=%d", lead.id, lead.user_id)
         finally:
             log.info(
-                "event=job_finished job=%d user=%d seconds=%.2f",
-                job.id,
-                job.user_id,
+                "event=job_finished job=%d user=%d pages=%d seconds=%.2f",
+                lead.id,
+                lead.user_id,
+                len(jobs),
                 time.monotonic() - started,
             )
 
-    async def _run(self, job: Job) -> None:
-        if job.note_id is not None:
-            note = await self.storage.get_note(job.user_id, job.note_id)
+    async def _run(self, jobs: list[Job]) -> None:
+        lead = jobs[0]
+        if lead.note_id is not None:
+            note = await self.storage.get_note(lead.user_id, lead.note_id)
             if note is not None:
-                await self._deliver(job, note, trial=False)
+                await self._deliver(jobs, note, trial=False)
                 return
-        job = await self.storage.begin_job_attempt(job.id)
-        if job.attempts > MAX_ATTEMPTS:
-            await self._fail(job, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
+        jobs = [await self.storage.begin_job_attempt(job.id) for job in jobs]
+        lead = jobs[0]
+        if lead.attempts > MAX_ATTEMPTS:
+            await self._fail(jobs, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
             return
-        status_id = job.status_message_id
-        if status_id is None:
+        if lead.status_message_id is None:
             ahead = max(0, self.ocr.in_flight - self.ocr.workers)
             status = await self.bot.send_message(
-                job.chat_id,
-                messages.working(ahead),
-                reply_to_message_id=job.message_id,
+                lead.chat_id,
+                messages.working(ahead, pages=len(jobs)),
+                reply_to_message_id=lead.message_id,
                 allow_sending_without_reply=True,
             )
-            status_id = status.message_id
-            await self.storage.set_job_status_message(job.id, status_id)
-            job = await self.storage.get_job(job.id)
-        await self._typing(job.chat_id)
+            await self.storage.set_job_status_message(lead.id, status.message_id)
+            lead = await self.storage.get_job(lead.id)
+            jobs[0] = lead
+        await self._typing(lead.chat_id)
 
-        prefs = await self.storage.user_settings(job.user_id)
+        prefs = await self.storage.user_settings(lead.user_id)
         language = prefs.language or self.settings.ocr_language
         threshold = (
             prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
         )
-        try:
-            data = await self._download(job)
-            inspect_image(data, max_pixels=self.settings.max_image_pixels)
-            outcome = await self.ocr.recognize(data, language)
-        except ImageRejected as rejected:
-            await self._fail(job, rejected.user_message, "image rejected")
-            return
-        except OcrTimeout as error:
-            log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
-            await self._fail(job, messages.ENGINE_TIMEOUT, str(error))
-            return
-        except OcrFailed as error:
-            log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
-            await self._fail(job, messages.ENGINE_FAILED, str(error))
-            return
-        except TelegramError as error:
-            log.warning("event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error)
-            await self._fail(job, messages.DOWNLOAD_FAILED, str(error))
-            return
-        except Exception as error:  # e.g. the engine unusable in a worker: report, don't vanish
-            log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
-            await self._fail(job, messages.ENGINE_FAILED, f"{type(error).__name__}: {error}")
+        lines: list[RecognizedLine] = []
+        trial = False
+        skipped: list[str] = []
+        for page, job in enumerate(jobs, start=1):
+            try:
+                data = await self._download(job)
+                inspect_image(data, max_pixels=self.settings.max_image_pixels)
+                outcome = await self.ocr.recognize(data, language)
+            except ImageRejected as rejected:
+                user_text, reason = rejected.user_message, "image rejected"
+            except OcrTimeout as error:
+                log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
+                user_text, reason = messages.ENGINE_TIMEOUT, str(error)
+            except OcrFailed as error:
+                log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
+                user_text, reason = messages.ENGINE_FAILED, str(error)
+            except TelegramError as error:
+                log.warning(
+                    "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
+                )
+                user_text, reason = messages.DOWNLOAD_FAILED, str(error)
+            except Exception as error:  # e.g. the engine unusable in a worker: report it
+                log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
+                user_text, reason = messages.ENGINE_FAILED, f"{type(error).__name__}: {error}"
+            else:
+                lines.extend(outcome.lines)
+                trial = trial or outcome.trial
+                log.info(
+                    "event=ocr_done job=%d user=%d lines=%d model=%s ocr_s=%.2f",
+                    job.id,
+                    job.user_id,
+                    len(outcome.lines),
+                    outcome.model,
+                    outcome.elapsed_s,
+                )
+                continue
+            if len(jobs) == 1:
+                await self._fail(jobs, user_text, reason)
+                return
+            skipped.append(f"page {page}: {user_text}")
+        if len(skipped) == len(jobs):
+            await self._fail(jobs, messages.ALBUM_UNREADABLE, "; ".join(skipped))
             return
 
-        drafts = classify(outcome.lines, threshold / 100)
+        drafts = classify(lines, threshold / 100)
         note = await self.storage.create_note(
-            user_id=job.user_id,
-            chat_id=job.chat_id,
+            user_id=lead.user_id,
+            chat_id=lead.chat_id,
             lines=drafts,
-            file_unique_id=job.file_unique_id,
-            engine_mode="trial" if outcome.trial else "licensed",
-            job_id=job.id,
+            title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
+            file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
+            engine_mode="trial" if trial else "licensed",
+            job_ids=[job.id for job in jobs],
         )
         log.info(
-            "event=note_created job=%d user=%d note=%d lines=%d pending=%d model=%s ocr_s=%.2f",
-            job.id,
-            job.user_id,
+            "event=note_created job=%d user=%d note=%d pages=%d lines=%d pending=%d",
+            lead.id,
+            lead.user_id,
             note.id,
+            len(jobs),
             len(note.lines),
             len(note.pending_lines),
-            outcome.model,
-            outcome.elapsed_s,
         )
-        await self._deliver(job, note, trial=outcome.trial)
+        await self._deliver(jobs, note, trial=trial, skipped=skipped)
 
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:
@@ -197,23 +265,27 @@ class PhotoPipeline:
             raise ImageRejected(messages.TOO_BIG)
         return bytes(await telegram_file.download_as_bytearray())
 
-    async def _deliver(self, job: Job, note: Note, *, trial: bool) -> None:
+    async def _deliver(
+        self, jobs: list[Job], note: Note, *, trial: bool, skipped: list[str] = ()
+    ) -> None:
         """Show the result in the status message and one review message per pending line."""
-        text = messages.ocr_result(note, trial=trial)
-        await self._show_status(job, text)
-        if trial and await self.storage.claim_trial_notice(job.user_id):
-            await self.bot.send_message(job.chat_id, messages.TRIAL_NOTICE)
+        lead = jobs[0]
+        text = messages.ocr_result(note, trial=trial, skipped=list(skipped))
+        await self._show_status(lead, text)
+        if trial and await self.storage.claim_trial_notice(lead.user_id):
+            await self.bot.send_message(lead.chat_id, messages.TRIAL_NOTICE)
         for line in note.pending_lines:
             if line.review_message_id is not None:
                 continue  # already sent before a restart
             sent = await self.bot.send_message(
-                job.chat_id,
+                lead.chat_id,
                 messages.review_prompt(line),
                 parse_mode=ParseMode.HTML,
-                reply_markup=review_keyboard(self.signer, job.user_id, line),
+                reply_markup=review_keyboard(self.signer, lead.user_id, line),
             )
-            await self.storage.set_review_message(job.user_id, line.id, sent.message_id)
-        await self.storage.mark_job_done(job.id)
+            await self.storage.set_review_message(lead.user_id, line.id, sent.message_id)
+        for job in jobs:
+            await self.storage.mark_job_done(job.id)
 
     async def _show_status(self, job: Job, text: str) -> None:
         if job.status_message_id is not None:
@@ -231,9 +303,10 @@ class PhotoPipeline:
                 log.info("event=status_edit_failed job=%d error=%s", job.id, error)
         await self.bot.send_message(job.chat_id, text, parse_mode=ParseMode.HTML)
 
-    async def _fail(self, job: Job, user_text: str, reason: str) -> None:
-        await self.storage.fail_job(job.id, reason)
-        await self._show_status(job, messages.esc(user_text))
+    async def _fail(self, jobs: list[Job], user_text: str, reason: str) -> None:
+        for job in jobs:
+            await self.storage.fail_job(job.id, reason)
+        await self._show_status(jobs[0], messages.esc(user_text))
 
     async def _typing(self, chat_id: int) -> None:
         try:

@@ -109,6 +109,13 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: albums (photos sent together become one note) and captions (a note's title).
+    """
+    ALTER TABLE jobs ADD COLUMN media_group_id TEXT;
+    ALTER TABLE jobs ADD COLUMN caption TEXT;
+    CREATE INDEX jobs_media_group ON jobs(user_id, media_group_id)
+        WHERE media_group_id IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -125,8 +132,10 @@ _LINE_COLUMNS = (
 )
 _JOB_COLUMNS = (
     "id, user_id, chat_id, message_id, file_id, file_unique_id, file_size, status, attempts, "
-    "note_id, status_message_id, error, created_at"
+    "note_id, status_message_id, error, created_at, media_group_id, caption"
 )
+# An album counts once against the limits: its pages are one submission.
+_WAITING_PHOTOS = "count(DISTINCT coalesce(media_group_id, 'job:' || id))"
 _OWNED_NOTE_IDS = "SELECT id FROM notes WHERE user_id = ?"
 
 
@@ -201,6 +210,8 @@ def _job(row: sqlite3.Row) -> Job:
         status_message_id=row["status_message_id"],
         error=row["error"],
         created_at=_parse_time(row["created_at"]),
+        media_group_id=row["media_group_id"],
+        caption=row["caption"],
     )
 
 
@@ -407,6 +418,8 @@ class Storage:
         file_size: int | None,
         max_per_user: int | None = None,
         max_total: int | None = None,
+        media_group_id: str | None = None,
+        caption: str | None = None,
     ) -> Job:
         """Record a photo before any slow work; a redelivered update gets the existing job.
 
@@ -432,20 +445,37 @@ class Storage:
             if max_per_user is not None:
                 mine = await self._row(
                     db,
-                    "SELECT count(*) FROM jobs WHERE user_id = ? AND status = 'queued'",
-                    (user_id,),
+                    f"SELECT {_WAITING_PHOTOS} FROM jobs WHERE user_id = ? AND status = 'queued' "
+                    "AND (media_group_id IS NULL OR media_group_id IS NOT ?)",
+                    (user_id, media_group_id),
                 )
                 if mine[0] >= max_per_user:
                     raise JobRefused("user_limit")
             if max_total is not None:
-                total = await self._row(db, "SELECT count(*) FROM jobs WHERE status = 'queued'")
+                total = await self._row(
+                    db,
+                    f"SELECT {_WAITING_PHOTOS} FROM jobs WHERE status = 'queued' "
+                    "AND (media_group_id IS NULL OR media_group_id IS NOT ?)",
+                    (media_group_id,),
+                )
                 if total[0] >= max_total:
                     raise JobRefused("queue_full")
             await db.execute(
                 "INSERT INTO jobs (user_id, chat_id, message_id, file_id, file_unique_id, "
-                "file_size, status, attempts, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
-                (user_id, chat_id, message_id, file_id, file_unique_id, file_size, now, now),
+                "file_size, status, attempts, created_at, updated_at, media_group_id, caption) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    chat_id,
+                    message_id,
+                    file_id,
+                    file_unique_id,
+                    file_size,
+                    now,
+                    now,
+                    media_group_id,
+                    caption,
+                ),
             )
             row = await self._row(
                 db,
@@ -502,6 +532,17 @@ class Storage:
             )
         return [_job(row) for row in rows]
 
+    async def album_jobs(self, user_id: int, media_group_id: str) -> list[Job]:
+        """The queued pages of one album, in the order they were sent."""
+        async with self._read() as db:
+            rows = await self._rows(
+                db,
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE user_id = ? AND media_group_id = ? "
+                "AND status = 'queued' ORDER BY message_id",
+                (user_id, media_group_id),
+            )
+        return [_job(row) for row in rows]
+
     async def count_unfinished_jobs(self, user_id: int | None = None) -> int:
         """Queue length, overall or for one user (used to refuse floods)."""
         async with self._read() as db:
@@ -527,8 +568,9 @@ class Storage:
         file_unique_id: str | None = None,
         engine_mode: str = "licensed",
         job_id: int | None = None,
+        job_ids: Iterable[int] = (),
     ) -> Note:
-        """Note, lines, search row and job link in one transaction: all or nothing.
+        """Note, lines, search row and job link(s) in one transaction: all or nothing.
 
         Linking the job lets a resumed job deliver this note instead of running OCR again.
         """
@@ -559,11 +601,11 @@ class Storage:
                 ],
             )
             await self._refresh_fts(db, note_id)
-            if job_id is not None:
-                await db.execute(
-                    "UPDATE jobs SET note_id = ?, updated_at = ? WHERE id = ? AND user_id = ?",
-                    (note_id, now, job_id, user_id),
-                )
+            linked = [*job_ids, *([job_id] if job_id is not None else [])]
+            await db.executemany(
+                "UPDATE jobs SET note_id = ?, updated_at = ? WHERE id = ? AND user_id = ?",
+                [(note_id, now, linked_id, user_id) for linked_id in linked],
+            )
             note = await self._owned_note(db, user_id, note_id)
         assert note is not None
         return note

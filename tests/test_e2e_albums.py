@@ -1,0 +1,76 @@
+"""Albums become one note with pages in order; a caption becomes the note's title."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import running_bot
+from tests.images import render_note
+
+pytestmark = pytest.mark.asyncio
+ALICE = 9009
+OCR_TIMEOUT = 120.0
+
+# Trial mode returns about the first third of each page's text; each page's first line is
+# a short word so that what comes back identifies the page.
+PAGES = [
+    ["Apple", "filler line one", "filler line two", "filler line three"],
+    ["Banana", "filler line one", "filler line two", "filler line three"],
+    ["Cherry", "filler line one", "filler line two", "filler line three"],
+]
+
+
+def text(message: dict) -> str:
+    return message.get("text_plain", "")
+
+
+async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr_service):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+        for page in PAGES:
+            telegram.send_photo(
+                ALICE,
+                render_note(page),
+                media_group_id="album-1",
+                caption="Fruit list" if page is PAGES[0] else None,
+            )
+        result = await telegram.wait_for_message(
+            ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
+        )
+        storage = app.bot_data["services"].storage
+        notes = await storage.list_notes(ALICE, limit=10)
+        for _ in range(200):  # the jobs are marked done right after the replies are sent
+            if (jobs_left := await storage.count_unfinished_jobs(ALICE)) == 0:
+                break
+            await asyncio.sleep(0.05)
+    assert len(notes) == 1
+    note = notes[0]
+    assert note.title == "Fruit list"
+    assert "Fruit list" in text(result).split("\n")[0]
+    firsts = [line for line in note.text.split("\n") if line in {"Apple", "Banana", "Cherry"}]
+    assert firsts == ["Apple", "Banana", "Cherry"]
+    assert jobs_left == 0
+    statuses = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in text(m)]
+    assert statuses == []  # one status message ("3 pages"), edited into the result
+    assert sum("Note #" in text(m) for m in telegram.bot_messages(ALICE)) == 1
+
+
+async def test_album_with_a_bad_page_keeps_the_good_ones(telegram, settings_for, ocr_service):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+        telegram.send_photo(ALICE, render_note(PAGES[0]), media_group_id="album-2")
+        telegram.send_photo(ALICE, b"\x89PNG broken", media_group_id="album-2")
+        result = await telegram.wait_for_message(
+            ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
+        )
+        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+    assert "Skipped page 2" in text(result)
+    assert note.text.split("\n")[0] == "Apple"
+
+
+async def test_caption_of_a_single_photo_is_the_title(telegram, settings_for, ocr_service):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+        telegram.send_photo(ALICE, render_note(PAGES[1]), caption="  Shopping\n list  ")
+        await telegram.wait_for_message(ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT)
+        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+    assert note.title == "Shopping list"
