@@ -115,16 +115,11 @@ class PhotoPipeline:
         task.add_done_callback(self._tasks.discard)
 
     async def resume(self) -> int:
-        """Re-run every photo that a crash or restart interrupted; returns how many."""
+        """Re-submit every photo that a crash or restart interrupted; returns how many."""
         jobs = await self.storage.unfinished_jobs()
-        albums: set[tuple[int, str]] = set()
         for job in jobs:
             log.info("event=job_resumed job=%d user=%d", job.id, job.user_id)
-            if job.media_group_id is None:
-                self._spawn(self.run([job]), f"job-{job.id}")
-            elif (job.user_id, job.media_group_id) not in albums:
-                albums.add((job.user_id, job.media_group_id))
-                self._spawn(self._run_album(job.user_id, job.media_group_id), f"album-{job.id}")
+            self.submit(job)  # album pages regroup through the same collection window
         return len(jobs)
 
     async def drain(self, grace_s: float) -> None:
