@@ -49,6 +49,9 @@ async def test_photo_is_answered_with_its_first_line(telegram, settings_for, ocr
     assert len(sent) == 1
     assert int(sent[0]["reply_to_message_id"]) == photo["message_id"]
     assert any(m == "sendChatAction" for m, _ in telegram.requests)
+    # Only the largest of the photo's sizes was downloaded.
+    fetched = [p["file_id"] for m, p in telegram.requests if m == "getFile"]
+    assert fetched == [photo["photo"][-1]["file_id"]]
 
 
 async def test_image_sent_as_file_is_read(telegram, settings_for, ocr_service):
