@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -19,10 +20,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import handlers, note_handlers, settings_handlers
 from bot.access import ADDRESSED, make_allowlist_guard
+from bot.buttons import on_button
 from bot.callbacks import CallbackSigner
 from bot.config import Settings
+from bot.keyboards import Keyboards
 from bot.ocr_engine import EngineConfig
 from bot.ocr_service import OcrService
 from bot.pipeline import PhotoPipeline, Services
@@ -31,8 +34,13 @@ from bot.storage import Storage
 log = logging.getLogger(__name__)
 
 COMMANDS = [
+    BotCommand("notes", "Your notes, newest first"),
     BotCommand("search", "Find your notes: /search words"),
-    BotCommand("cancel", "Stop retyping a line"),
+    BotCommand("export", "All your notes as a file"),
+    BotCommand("lang", "The language I read"),
+    BotCommand("threshold", "How sure I must be to accept a line"),
+    BotCommand("cancel", "Stop retyping or renaming"),
+    BotCommand("forget", "Delete all your data"),
     BotCommand("help", "What this bot does"),
 ]
 SHUTDOWN_GRACE_S = 5.0
@@ -100,13 +108,23 @@ def build_application(settings: Settings, *, ocr: OcrService | None = None) -> A
             TypeHandler(Update, make_allowlist_guard(settings.allowed_user_ids)), group=-1
         )
     new_message = filters.UpdateType.MESSAGE & ADDRESSED
-    application.add_handler(CommandHandler(["start", "help"], handlers.on_help))
-    application.add_handler(CommandHandler("search", handlers.on_search))
-    application.add_handler(CommandHandler("cancel", handlers.on_cancel))
+    commands = {
+        ("start", "help"): handlers.on_help,
+        ("cancel",): handlers.on_cancel,
+        ("notes",): note_handlers.on_notes,
+        ("search",): note_handlers.on_search,
+        ("export",): note_handlers.on_export,
+        ("forget",): note_handlers.on_forget,
+        ("lang", "language"): settings_handlers.on_lang,
+        ("threshold",): settings_handlers.on_threshold,
+        ("stats",): settings_handlers.on_stats,
+    }
+    for names, callback in commands.items():
+        application.add_handler(CommandHandler(list(names), callback))
     application.add_handler(
         MessageHandler(new_message & (filters.PHOTO | filters.Document.ALL), handlers.on_image)
     )
-    application.add_handler(CallbackQueryHandler(handlers.on_review_button))
+    application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(
         MessageHandler(new_message & filters.TEXT & ~filters.COMMAND, handlers.on_text)
     )
@@ -120,6 +138,11 @@ def build_application(settings: Settings, *, ocr: OcrService | None = None) -> A
             new_message & filters.ChatType.PRIVATE & ~filters.COMMAND, handlers.on_unsupported
         )
     )
+    application.add_handler(
+        MessageHandler(
+            new_message & filters.ChatType.PRIVATE & filters.COMMAND, handlers.on_unknown_command
+        )
+    )
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -127,6 +150,7 @@ def build_application(settings: Settings, *, ocr: OcrService | None = None) -> A
 async def start_services(application: Application) -> None:
     """Open storage, start OCR workers, resume interrupted jobs (PTB's post_init)."""
     settings: Settings = application.bot_data["settings"]
+    application.bot_data["started_at"] = time.monotonic()
     storage = await Storage.open(settings.database_path)
     shared: OcrService | None = application.bot_data.get("shared_ocr")
     ocr = shared or OcrService(
@@ -134,8 +158,9 @@ async def start_services(application: Application) -> None:
     )
     ocr.start()
     signer = CallbackSigner(callback_secret(settings))
-    pipeline = PhotoPipeline(application.bot, storage, ocr, signer, settings)
-    application.bot_data["services"] = Services(settings, storage, ocr, signer, pipeline)
+    keyboards = Keyboards(signer)
+    pipeline = PhotoPipeline(application.bot, storage, ocr, keyboards, settings)
+    application.bot_data["services"] = Services(settings, storage, ocr, signer, keyboards, pipeline)
     if shared is None:
         application.bot_data["warm_up"] = asyncio.create_task(ocr.warm_up())
     try:

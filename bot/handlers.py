@@ -1,35 +1,27 @@
-"""Telegram handlers: thin glue between updates and the review/storage/pipeline logic."""
+"""Handlers for capture and review: photos in, buttons and retyped lines back."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.callbacks import InvalidCallback
+from bot.button_support import int_fields, refuse_stale
+from bot.delivery import edit_html, send_reply
+from bot.handler_support import command, reply, services
 from bot.models import Line, Note, ReviewAction
-from bot.pipeline import Services, review_keyboard
-from bot.review import RetypeRejected, clean_retype
-from bot.search_query import build_fts_query
-from bot.storage import JobRefused, LineAlreadyResolved, LineNotFound
+from bot.pipeline import Services
+from bot.review import RetypeRejected, clean_retype, clean_title
+from bot.storage import JobRefused, LineAlreadyResolved, LineNotFound, NoteNotFound
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 ACTIONS = {"k": ReviewAction.KEEP, "r": ReviewAction.RETYPE, "d": ReviewAction.DROP}
-SEARCH_PAGE = 5
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
-
-
-async def reply(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +56,7 @@ async def on_image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     existing = await svc.storage.find_note_by_file(user.id, media.file_unique_id)
     if existing is not None:
-        await reply(message, messages.duplicate_photo(existing))
+        await send_reply(context.bot, message.chat_id, messages.duplicate_photo(existing))
         return
     try:
         job = await svc.storage.create_job(
@@ -97,68 +89,43 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.edited_message.reply_text(messages.EDITED_IGNORED)
 
 
-async def _edit(message: Message | None, text: str, keyboard=None) -> None:
-    """Edit a bot message, tolerating 'not modified' and messages Telegram can't edit."""
-    if message is None:
-        return
-    try:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as error:
-        log.info("event=edit_failed error=%s", error)
-
-
 async def _announce_if_complete(context: ContextTypes.DEFAULT_TYPE, note: Note) -> None:
     if note.is_complete:
-        await context.bot.send_message(
-            note.chat_id, messages.note_complete(note), parse_mode=ParseMode.HTML
-        )
+        await send_reply(context.bot, note.chat_id, messages.note_complete(note))
 
 
-async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
+async def on_review_button(
+    query: CallbackQuery,
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    kind: str,
+    fields: list[str],
+) -> None:
+    """Keep / Retype / Drop on a line under review."""
     svc = services(context)
-    try:
-        kind, fields = svc.signer.decode(user.id, query.data)
-        action = ACTIONS[kind]
-        line_id = int(fields[0])
-    except InvalidCallback as invalid:
-        log.warning("event=callback_refused user=%d reason=%s", user.id, invalid.reason)
-        if invalid.reason == "forged":
-            await query.answer(messages.NOT_YOURS, show_alert=True)
-        else:
-            await query.answer(messages.STALE_BUTTON, show_alert=True)
-            await _edit(query.message, query.message.text_html if query.message else "")
-        return
-    except (KeyError, IndexError, ValueError):
-        await query.answer(messages.STALE_BUTTON, show_alert=True)
-        return
-
+    action = ACTIONS[kind]
+    (line_id,) = int_fields(fields, 1)
     try:
         if action is ReviewAction.RETYPE:
-            await svc.storage.await_retype(user.id, line_id)
-            line = await svc.storage.get_line(user.id, line_id)
+            await svc.storage.await_retype(user_id, line_id)
+            line = await svc.storage.get_line(user_id, line_id)
             assert line is not None
             await query.answer("Send me the correct text.")
-            await _edit(
-                query.message,
-                messages.retype_request(line),
-                review_keyboard(svc.signer, user.id, line),
+            await edit_html(
+                query.message, messages.retype_request(line), svc.keyboards.review(user_id, line)
             )
             return
-        line, note = await svc.storage.resolve_line(user.id, line_id, action)
+        line, note = await svc.storage.resolve_line(user_id, line_id, action)
     except LineNotFound:
-        await query.answer(messages.STALE_BUTTON, show_alert=True)
-        await _edit(query.message, query.message.text_html if query.message else "")
+        await refuse_stale(query)
         return
     except LineAlreadyResolved as resolved:
         await query.answer(messages.ALREADY_RESOLVED)
-        await _edit(query.message, messages.review_done(resolved.args[0]))
+        await edit_html(query.message, messages.review_done(resolved.args[0]))
         return
-    log.info("event=line_reviewed user=%d line=%d action=%s", user.id, line_id, action)
+    log.info("event=line_reviewed user=%d line=%d action=%s", user_id, line_id, action)
     await query.answer("Kept." if action is ReviewAction.KEEP else "Dropped.")
-    await _edit(query.message, messages.review_done(line))
+    await edit_html(query.message, messages.review_done(line))
     await _announce_if_complete(context, note)
 
 
@@ -181,7 +148,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     line = await _retype_target(svc, message, user.id)
     if line is None:
-        await reply(message, messages.NOTHING_TO_RETYPE)
+        renaming = await svc.storage.rename_target(user.id)
+        if renaming is not None:
+            await _rename(svc, message, user.id, renaming)
+        else:
+            await reply(message, messages.NOTHING_TO_RETYPE)
         return
     try:
         text = clean_retype(message.text)
@@ -210,32 +181,33 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _announce_if_complete(context, note)
 
 
+async def _rename(svc: Services, message: Message, user_id: int, note: Note) -> None:
+    try:
+        title = clean_title(message.text)
+        note = await svc.storage.finish_rename(user_id, note.id, title)
+    except RetypeRejected as rejected:
+        await reply(message, messages.esc(str(rejected)))
+        return
+    except NoteNotFound:
+        await reply(message, messages.NOTE_GONE)
+        return
+    log.info("event=note_renamed user=%d note=%d", user_id, note.id)
+    await reply(message, messages.renamed(note))
+
+
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    found = command(update, context)
+    if found is None:
         return
-    svc = services(context)
-    waiting = await svc.storage.retype_target(user.id)
-    await svc.storage.cancel_retype(user.id)
-    await reply(message, messages.RETYPE_CANCELLED if waiting else messages.NO_RETYPE_TO_CANCEL)
+    waited = await services(context).storage.cancel_waits(found.user.id)
+    await reply(
+        found.message, messages.RETYPE_CANCELLED if waited else messages.NO_RETYPE_TO_CANCEL
+    )
 
 
-async def on_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    if message.chat.type != ChatType.PRIVATE:
-        await reply(message, messages.SEARCH_PRIVATE_ONLY)
-        return
-    svc = services(context)
-    words = " ".join(context.args or [])
-    fts_query = build_fts_query(words)
-    if fts_query is None:
-        await reply(message, messages.SEARCH_USAGE)
-        return
-    hits = await svc.storage.search(user.id, fts_query, limit=SEARCH_PAGE)
-    total = await svc.storage.count_search(user.id, fts_query) if hits else 0
-    await reply(message, messages.search_results(words, hits, total))
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message:
+        await reply(update.effective_message, messages.UNKNOWN_COMMAND)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

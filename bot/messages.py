@@ -7,9 +7,12 @@ shown as text, never interpreted.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from bot.languages import label
+from bot.metrics import DurationSummary
 from bot.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -19,19 +22,25 @@ from bot.models import (
     Note,
     SearchHit,
 )
+from bot.paging import Page
 
 TELEGRAM_TEXT_LIMIT = 4096
 PREVIEW_LIMIT = 3000  # room for headers around a note's text in one message
 
 HELP = (
     "<b>Notes from photos</b>\n"
-    "Send me a photo of handwritten notes or a whiteboard (or an image as a file) and I'll turn "
-    "it into searchable text.\n\n"
+    "Send me a photo of handwritten notes or a whiteboard (or an image as a file, or an album) "
+    "and I'll turn it into searchable text. A caption becomes the note's title.\n\n"
     "Lines I'm sure of are saved straight away. Lines I'm unsure of come with buttons: "
     "<b>Keep</b> it, <b>Retype</b> it (then send me the right text), or <b>Drop</b> it.\n\n"
     "<b>Commands</b>\n"
+    "/notes — your notes, newest first\n"
     "/search <i>words</i> — find your notes\n"
-    "/cancel — stop retyping a line\n"
+    "/export — all your notes as a file (Markdown, text or JSON)\n"
+    "/lang — the language I read (e.g. <code>/lang German</code>)\n"
+    "/threshold <i>N</i> — how sure (in %) I must be to accept a line\n"
+    "/cancel — stop retyping a line or renaming a note\n"
+    "/forget — delete all your data\n"
     "/help — this message\n\n"
     "Your notes are private to you."
 )
@@ -52,10 +61,27 @@ NOTHING_TO_RETYPE = (
     "or use /search to find one."
 )
 EDITED_IGNORED = "I only read new messages, not edits. Please send it again as a new message."
-SEARCH_PRIVATE_ONLY = "Your notes are private, so I only search them in a private chat with me."
 SEARCH_USAGE = "Tell me what to look for, e.g. <code>/search shopping list</code>"
-RETYPE_CANCELLED = "OK, no correction. The line is still waiting for Keep, Retype or Drop."
+RETYPE_CANCELLED = "OK, cancelled. Nothing was changed."
 NO_RETYPE_TO_CANCEL = "There's nothing to cancel."
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
+PRIVATE_ONLY = "Your notes are private, so I only show them in a private chat with me."
+NO_NOTES = "You have no notes yet. Send me a photo of your notes to make the first one."
+NOTE_GONE = "That note no longer exists."
+NOTE_DELETED = "🗑 Note deleted."
+SEARCH_EXPIRED = "Those search results have expired. Please search again."
+EXPORT_CHOOSE = "Which format would you like your notes in?"
+EXPORT_EMPTY = "You have no notes to export yet."
+EXPORT_TOO_BIG = "Your export is larger than Telegram lets me send (50 MB), even zipped."
+FORGET_NOTHING = "I have nothing stored about you."
+FORGET_KEPT = "OK, I kept everything."
+NOT_ADMIN = "That command is only for the bot's administrators."
+THRESHOLD_USAGE = (
+    "Send a percentage from 0 to 100, e.g. <code>/threshold 60</code>, "
+    "or <code>/threshold default</code>."
+)
+LANGUAGE_UNKNOWN = "I don't know that language. Choose one from the list:"
+LANGUAGES_UNAVAILABLE = "Sorry, I can't get the engine's language list right now. Try again later."
 ENGINE_FAILED = (
     "Sorry, I couldn't read that image because the OCR engine failed. Please try again later."
 )
@@ -107,7 +133,7 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def ocr_result(note: Note, *, trial: bool, skipped: list[str] | None = None) -> str:
+def ocr_result(note: Note, *, trial: bool, skipped: list[str] | None = None) -> Reply:
     """First reply after OCR: the accepted lines and how many lines wait for review."""
     accepted = [line for line in note.lines if line.state is LineState.ACCEPTED]
     pending = note.pending_lines
@@ -120,19 +146,16 @@ def ocr_result(note: Note, *, trial: bool, skipped: list[str] | None = None) -> 
         empty = "I couldn't find any text in that image."
         if trial:
             empty += " (The engine is in trial mode and only reads the start of each image.)"
-        return f"{header}\n{empty}"
-    parts = [header]
-    if accepted:
-        body = "\n".join(line.text for line in accepted)
-        parts.append(esc(_truncate(body, PREVIEW_LIMIT)))
-    else:
-        parts.append("<i>No line was clear enough to accept on its own.</i>")
+        return Reply([f"{header}\n{empty}"])
     if pending:
         word = "line needs" if len(pending) == 1 else "lines need"
-        parts.append(f"\n⚠️ {len(pending)} {word} your review below.")
+        footer = f"\n⚠️ {len(pending)} {word} your review below."
     else:
-        parts.append("\n✅ Saved.")
-    return "\n".join(parts)
+        footer = "\n✅ Saved."
+    if not accepted:
+        return Reply([f"{header}\n<i>No line was clear enough to accept on its own.</i>{footer}"])
+    body = "\n".join(line.text for line in accepted)
+    return with_body(header, body, footer, filename=f"note-{note.id}.txt")
 
 
 def review_prompt(line: Line) -> str:
@@ -160,16 +183,20 @@ def retype_request(line: Line) -> str:
     )
 
 
-def note_complete(note: Note) -> str:
-    body = note.text or "(no lines left)"
-    return f"✅ <b>Note #{note.id} is complete.</b>\n\n{esc(_truncate(body, PREVIEW_LIMIT))}"
+def note_complete(note: Note) -> Reply:
+    return with_body(
+        f"✅ <b>Note #{note.id} is complete.</b>\n",
+        note.text or "(no lines left)",
+        filename=f"note-{note.id}.txt",
+    )
 
 
-def duplicate_photo(note: Note) -> str:
-    return (
+def duplicate_photo(note: Note) -> Reply:
+    return with_body(
         f"You sent this photo before: it's <b>note #{note.id}</b> from "
-        f"{format_date(note.created_at)}.\n\n"
-        f"{esc(_truncate(note.text or '(empty)', PREVIEW_LIMIT))}"
+        f"{format_date(note.created_at)}. /notes lists all your notes.\n",
+        note.text or "(empty)",
+        filename=f"note-{note.id}.txt",
     )
 
 
@@ -178,11 +205,17 @@ def highlight(snippet: str) -> str:
     return esc(snippet).replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
 
 
-def search_results(query: str, hits: list[SearchHit], total: int) -> str:
+def _page_label(page: Page) -> str:
+    return f" (page {page.number + 1} of {page.count})" if page.count > 1 else ""
+
+
+def search_results(query: str, hits: list[SearchHit], page: Page) -> str:
     if not hits:
         return f"No notes match <i>{esc(_truncate(query, 100))}</i>."
+    total = page.total
     lines = [
-        f"🔍 {total} note{'s' if total != 1 else ''} match <i>{esc(_truncate(query, 100))}</i>:"
+        f"🔍 {total} note{'s' if total != 1 else ''} match <i>{esc(_truncate(query, 100))}</i>"
+        f"{_page_label(page)}:"
     ]
     for hit in hits:
         title = f" — {esc(hit.title)}" if hit.title else ""
@@ -193,23 +226,204 @@ def search_results(query: str, hits: list[SearchHit], total: int) -> str:
     return "\n".join(lines)
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _hard_cut(line: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    while utf16_len(line) > limit:
+        cut = limit // 2  # every character is at most 2 units, so this always fits
+        while cut < len(line) and utf16_len(line[: cut + 1]) <= limit:
+            cut += 1
+        pieces.append(line[:cut])
+        line = line[cut:]
+    return [*pieces, line]
+
+
 def split_for_telegram(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split at line boundaries so no chunk exceeds Telegram's limit; hard-cut overlong lines."""
+    """Split at line boundaries so no chunk exceeds `limit`; hard-cut only overlong lines.
+
+    Joining the chunks with newlines gives the text back, except where a line was cut.
+    """
     chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
+    current: str | None = None
+    for whole_line in text.split("\n"):
+        for line in _hard_cut(whole_line, limit):
+            candidate = line if current is None else f"{current}\n{line}"
+            if current is not None and utf16_len(candidate) > limit:
                 chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current)
+                current = line
+            else:
+                current = candidate
+    chunks.append(current or "")
     return chunks
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send for one answer: HTML messages in order, and maybe a file after them."""
+
+    texts: list[str]
+    document: Document | None = None
+
+
+MAX_SPLIT_MESSAGES = 4  # beyond this a file is easier to read than a wall of messages
+HEADER_ROOM = 600  # headers and footers are short; this leaves room for them around a body
+
+
+def with_body(header: str, body: str, footer: str = "", *, filename: str = "note.txt") -> Reply:
+    """Header (HTML) + body (plain text, escaped here) + footer, within Telegram's limits.
+
+    A body that fits goes in one message; a longer one is split at line boundaries over a few
+    messages; a very long one is sent whole as a .txt file, so no text is ever cut off.
+    """
+    tail = f"\n{footer}" if footer else ""
+    if utf16_len(body) <= TELEGRAM_TEXT_LIMIT - HEADER_ROOM:
+        return Reply([f"{header}\n{esc(body)}{tail}"])
+    chunks = split_for_telegram(body, TELEGRAM_TEXT_LIMIT - HEADER_ROOM)
+    if len(chunks) <= MAX_SPLIT_MESSAGES:
+        texts = [esc(chunk) for chunk in chunks]
+        texts[0] = f"{header}\n{texts[0]}"
+        texts[-1] = f"{texts[-1]}{tail}"
+        return Reply(texts)
+    notice = f"📄 The text is long ({body.count(chr(10)) + 1} lines), so it's in the file below."
+    return Reply([f"{header}\n{notice}{tail}"], Document(filename, body.encode()))
+
+
+# --- note management ---
+
+
+def _summary(note: Note) -> str:
+    lines = len(note.visible_lines)
+    text = f"{format_date(note.created_at)} · {lines} line{'s' if lines != 1 else ''}"
+    if note.pending_lines:
+        text += f", {len(note.pending_lines)} awaiting review"
+    return text
+
+
+def notes_list(notes: list[Note], page: Page) -> str:
+    if not notes:
+        return NO_NOTES
+    header = f"🗒 <b>Your notes</b> ({page.total}){_page_label(page)}. Tap one to open it."
+    rows = []
+    for note in notes:
+        title = f" · {esc(note.title)}" if note.title else ""
+        rows.append(f"<b>#{note.id}</b>{title}\n{_summary(note)}")
+    return header + "\n\n" + "\n\n".join(rows)
+
+
+def note_view(note: Note) -> Reply:
+    """A whole note: title, date, every line not dropped (pending ones marked)."""
+    title = f" · {esc(note.title)}" if note.title else ""
+    header = f"📝 <b>Note #{note.id}</b>{title}\n<i>{_summary(note)}</i>\n"
+    body = "\n".join(
+        f"⚠️ {line.text}" if line.state is LineState.PENDING else line.text
+        for line in note.visible_lines
+    )
+    footer = "\n⚠️ marks lines that still need your review." if note.pending_lines else ""
+    return with_body(header, body or "(no lines)", footer, filename=f"note-{note.id}.txt")
+
+
+def confirm_delete(note: Note) -> str:
+    title = f" ({esc(note.title)})" if note.title else ""
+    return f"Delete <b>note #{note.id}</b>{title} for good? This can't be undone."
+
+
+def rename_prompt(note: Note) -> str:
+    current = f" (now <i>{esc(note.title)}</i>)" if note.title else ""
+    return f"✏️ Send me the new title for note #{note.id}{current}, or /cancel."
+
+
+def renamed(note: Note) -> str:
+    return f"✏️ Note #{note.id} is now called <b>{esc(note.title or '')}</b>."
+
+
+def review_again(count: int) -> str:
+    if count == 0:
+        return "No line of this note needs review any more."
+    return f"Here {'is' if count == 1 else 'are'} the {count} line(s) to review again."
+
+
+def export_caption(count: int, fmt_label: str, zipped: bool) -> str:
+    packed = " (zipped: it was large)" if zipped else ""
+    return f"📦 {count} note{'s' if count != 1 else ''} as {fmt_label}{packed}."
+
+
+def confirm_forget(notes: int) -> str:
+    return (
+        f"This deletes <b>all your data</b>: {notes} note{'s' if notes != 1 else ''}, "
+        "their lines, your settings and any photo still waiting. It can't be undone. Sure?"
+    )
+
+
+def forgotten(notes: int) -> str:
+    return f"Done. I deleted {notes} note{'s' if notes != 1 else ''} and everything else of yours."
+
+
+# --- settings ---
+
+
+def language_menu(current: str, default: str) -> str:
+    note = " (the default)" if current == default else f" (default: {esc(label(default))})"
+    return f"🌐 I read your photos as <b>{esc(label(current))}</b>{note}. Choose another:"
+
+
+def language_set(code: str) -> str:
+    return f"🌐 From now on I read your photos as <b>{esc(label(code))}</b>."
+
+
+def language_unavailable(code: str) -> str:
+    return (
+        f"Reading {esc(label(code))} needs an extra Aspose model that isn't installed on this "
+        "server (and it can't be downloaded here). Please choose another language with /lang."
+    )
+
+
+def threshold_status(current: float, default: float, is_default: bool) -> str:
+    own = " (the default)" if is_default else f" (default {default:g}%)"
+    return (
+        f"🎚 I accept a line on its own when I'm at least <b>{current:g}%</b> sure{own}.\n"
+        "Lower lines wait for your review. Change it with <code>/threshold 60</code> "
+        "or <code>/threshold default</code>."
+    )
+
+
+def threshold_set(value: float) -> str:
+    return (
+        f"🎚 Done: I'll accept lines I'm at least <b>{value:g}%</b> sure of; the rest I'll ask you."
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def stats(
+    counts: dict[str, int],
+    *,
+    in_flight: int,
+    workers: int,
+    ocr: DurationSummary,
+    licensed: bool | None,
+    warm_up_s: float | None,
+    uptime_s: float,
+) -> str:
+    mode = {True: "licensed", False: "trial (output truncated)", None: "not known yet"}[licensed]
+    return (
+        "📊 <b>Bot statistics</b>\n"
+        f"Users: {counts['users']}\n"
+        f"Notes: {counts['notes']} ({counts['lines']} lines)\n"
+        f"Photos waiting or running: {counts['unfinished_jobs']} "
+        f"(OCR calls in flight: {in_flight} on {workers} worker(s))\n"
+        f"OCR time over the last {ocr.count}: p50 {_seconds(ocr.p50)}, p95 {_seconds(ocr.p95)}\n"
+        f"Engine: {mode}; warm-up {_seconds(warm_up_s)}\n"
+        f"Uptime: {uptime_s / 3600:.1f} h"
+    )

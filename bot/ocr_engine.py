@@ -29,6 +29,10 @@ class OcrFailed(RuntimeError):
     """The engine could not process this image (the bot reports it and carries on)."""
 
 
+class ModelMissing(OcrFailed):
+    """The language needs an extra Aspose model that is not installed and can't be fetched."""
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Everything a worker needs to build its engine; plain data so it pickles to workers."""
@@ -82,6 +86,28 @@ class AsposeEngine:
         except AttributeError:
             raise EngineUnavailable(f"OCR language {name!r} is not known to Aspose OCR") from None
 
+    def languages(self) -> list[str]:
+        """Every language name the engine knows (e.g. ENG, DEU, LATIN), sorted."""
+        return sorted(name for name in dir(self._ocr.Language) if name.isupper())
+
+    def check_language(self, language: str) -> str | None:
+        """None if the engine can read this language now, else why not (one line).
+
+        Many languages need a model Aspose downloads on first use; offline that fails at once,
+        so trying a tiny blank image tells the user before they send a real photo.
+        """
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("L", (64, 32), 255).save(buffer, format="PNG")
+        source = self._ocr.OcrInput(self._ocr.InputType.SINGLE_IMAGE)
+        source.add(io.BytesIO(buffer.getvalue()))
+        try:
+            self._api.recognize(source, self._settings(language))
+        except RuntimeError as error:
+            return _first_line(error)
+        return None
+
     def _settings(self, language: str):
         settings = self._ocr.RecognitionSettings()
         settings.language = self.language_enum(language)
@@ -125,6 +151,8 @@ class AsposeEngine:
         except RuntimeError as error:
             if "open file" in str(error).lower():
                 raise ImageRejected("That image seems to be damaged; I couldn't read it.") from None
+            if _is_missing_model(error):
+                raise ModelMissing(_first_line(error)) from None
             raise OcrFailed(_first_line(error)) from None
         estimator = self._estimator(language)
         lines: list[RecognizedLine] = []
@@ -167,10 +195,22 @@ _worker_engine: AsposeEngine | None = None
 
 def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -> OcrOutcome:
     """Run inside a pool worker: build the engine on first use, then OCR."""
+    return _engine(config).recognize(image, language)
+
+
+def _engine(config: EngineConfig) -> AsposeEngine:
     global _worker_engine
     if _worker_engine is None or _worker_engine.config != config:
         _worker_engine = AsposeEngine(config)
-    return _worker_engine.recognize(image, language)
+    return _worker_engine
+
+
+def worker_languages(config: EngineConfig) -> list[str]:
+    return _engine(config).languages()
+
+
+def worker_check_language(config: EngineConfig, language: str) -> str | None:
+    return _engine(config).check_language(language)
 
 
 def worker_warm_up(config: EngineConfig) -> tuple[bool, float]:

@@ -16,7 +16,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
-from bot.ocr_engine import EngineConfig, OcrFailed, OcrOutcome, worker_recognize, worker_warm_up
+from bot.ocr_engine import (
+    EngineConfig,
+    OcrFailed,
+    OcrOutcome,
+    worker_check_language,
+    worker_languages,
+    worker_recognize,
+    worker_warm_up,
+)
 from bot.runtime import prepare_engine_runtime
 
 log = logging.getLogger(__name__)
@@ -37,6 +45,8 @@ class OcrService:
         self._durations: deque[float] = deque(maxlen=1000)
         self._notices_seen: set[str] = set()
         self.warm_up_s: float | None = None
+        self._languages: list[str] | None = None
+        self._language_checks: dict[str, str | None] = {}
 
     @property
     def in_flight(self) -> int:
@@ -83,6 +93,19 @@ class OcrService:
                 self._notices_seen.add(notice)
                 log.warning("event=ocr_notice notice=%r", notice)
         return outcome
+
+    async def languages(self) -> list[str]:
+        """The engine's language names (asked once from a worker, then cached)."""
+        if self._languages is None:
+            self._languages = await self._call(worker_languages, (self.config,))
+        return self._languages
+
+    async def language_problem(self, language: str) -> str | None:
+        """None if `language` works here, else the engine's reason (cached per language)."""
+        if language not in self._language_checks:
+            problem = await self._call(worker_check_language, (self.config, language))
+            self._language_checks[language] = problem
+        return self._language_checks[language]
 
     async def _call(self, function, args: tuple):
         if self._pool is None:

@@ -12,19 +12,21 @@ import logging
 import time
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot import messages
 from bot.callbacks import CallbackSigner
 from bot.config import Settings
+from bot.delivery import send_reply
 from bot.images import ImageRejected, inspect_image
-from bot.models import Job, Line, LineDraft, LineState, Note, RecognizedLine
-from bot.ocr_engine import OcrFailed
+from bot.keyboards import Keyboards
+from bot.models import Job, LineDraft, LineState, Note, RecognizedLine
+from bot.ocr_engine import ModelMissing, OcrFailed
 from bot.ocr_service import OcrService, OcrTimeout
-from bot.review import classify
-from bot.storage import Storage
+from bot.review import TITLE_LIMIT, classify
+from bot.storage import JobNotFound, Storage
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,8 @@ class Services:
     storage: Storage
     ocr: OcrService
     signer: CallbackSigner
+    keyboards: Keyboards
     pipeline: PhotoPipeline
-
-
-TITLE_LIMIT = 100
 
 
 def note_title(caption: str | None, drafts: list[LineDraft]) -> str | None:
@@ -56,31 +56,19 @@ def note_title(caption: str | None, drafts: list[LineDraft]) -> str | None:
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
-def review_keyboard(signer: CallbackSigner, user_id: int, line: Line) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Keep", callback_data=signer.encode(user_id, "k", line.id)),
-                InlineKeyboardButton("Retype", callback_data=signer.encode(user_id, "r", line.id)),
-                InlineKeyboardButton("Drop", callback_data=signer.encode(user_id, "d", line.id)),
-            ]
-        ]
-    )
-
-
 class PhotoPipeline:
     def __init__(
         self,
         bot: Bot,
         storage: Storage,
         ocr: OcrService,
-        signer: CallbackSigner,
+        keyboards: Keyboards,
         settings: Settings,
     ) -> None:
         self.bot = bot
         self.storage = storage
         self.ocr = ocr
-        self.signer = signer
+        self.keyboards = keyboards
         self.settings = settings
         self._tasks: set[asyncio.Task] = set()
         self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
@@ -108,6 +96,11 @@ class PhotoPipeline:
         jobs = await self.storage.album_jobs(user_id, media_group_id)
         if jobs:
             await self.run(jobs)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop the user's albums still being collected (their data is being deleted)."""
+        for key in [key for key in self._album_timers if key[0] == user_id]:
+            self._album_timers.pop(key).cancel()
 
     def _spawn(self, coroutine, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -146,6 +139,8 @@ class PhotoPipeline:
             await self._run(jobs)
         except asyncio.CancelledError:
             raise
+        except JobNotFound:
+            log.info("event=job_vanished job=%d user=%d", lead.id, lead.user_id)  # /forget
         except Exception:
             log.exception("event=job_crashed job=%d user=%d", lead.id, lead.user_id)
         finally:
@@ -200,6 +195,11 @@ class PhotoPipeline:
             except OcrTimeout as error:
                 log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = messages.ENGINE_TIMEOUT, str(error)
+            except ModelMissing as error:
+                log.warning(
+                    "event=ocr_model_missing job=%d language=%s error=%s", job.id, language, error
+                )
+                user_text, reason = messages.language_unavailable(language), str(error)
             except OcrFailed as error:
                 log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = messages.ENGINE_FAILED, str(error)
@@ -265,8 +265,8 @@ class PhotoPipeline:
     ) -> None:
         """Show the result in the status message and one review message per pending line."""
         lead = jobs[0]
-        text = messages.ocr_result(note, trial=trial, skipped=list(skipped))
-        await self._show_status(lead, text)
+        result = messages.ocr_result(note, trial=trial, skipped=list(skipped))
+        await send_reply(self.bot, lead.chat_id, result, edit_message_id=lead.status_message_id)
         if trial and await self.storage.claim_trial_notice(lead.user_id):
             await self.bot.send_message(lead.chat_id, messages.TRIAL_NOTICE)
         for line in note.pending_lines:
@@ -276,7 +276,7 @@ class PhotoPipeline:
                 lead.chat_id,
                 messages.review_prompt(line),
                 parse_mode=ParseMode.HTML,
-                reply_markup=review_keyboard(self.signer, lead.user_id, line),
+                reply_markup=self.keyboards.review(lead.user_id, line),
             )
             await self.storage.set_review_message(lead.user_id, line.id, sent.message_id)
         for job in jobs:

@@ -38,3 +38,30 @@ def clean_retype(text: str | None) -> str:
             "Please send just the text of this line."
         )
     return collapsed
+
+
+TITLE_LIMIT = 100
+
+
+def clean_title(text: str | None) -> str:
+    """A note title typed by the user: one line, not empty, at most TITLE_LIMIT characters."""
+    collapsed = " ".join((text or "").split())
+    if not collapsed:
+        raise RetypeRejected("That title is empty. Please send the new title as text.")
+    if len(collapsed) > TITLE_LIMIT:
+        raise RetypeRejected(
+            f"Titles can be at most {TITLE_LIMIT} characters. Please send a shorter one."
+        )
+    return collapsed
+
+
+def parse_threshold(text: str) -> float | None:
+    """A percentage 0-100 from `/threshold` ("60", "60%", "72.5"); None if it isn't one."""
+    cleaned = text.strip().removesuffix("%").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    if not 0 <= value <= 100 or value != value:  # NaN compares unequal to itself
+        return None
+    return value

@@ -116,6 +116,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_media_group ON jobs(user_id, media_group_id)
         WHERE media_group_id IS NOT NULL;
     """,
+    # 4: renaming a note by sending its new title; paged search results remember their query.
+    """
+    CREATE TABLE rename_waits (
+        user_id INTEGER PRIMARY KEY,
+        note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX rename_waits_note ON rename_waits(note_id);
+
+    CREATE TABLE saved_searches (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX saved_searches_user ON saved_searches(user_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -157,6 +174,10 @@ class JobRefused(Exception):
 
 class LineNotFound(LookupError):
     """No such line for this user: missing and someone else's look the same, on purpose."""
+
+
+class NoteNotFound(LookupError):
+    """The note does not exist or belongs to someone else (the same answer, on purpose)."""
 
 
 class LineAlreadyResolved(Exception):
@@ -575,7 +596,19 @@ class Storage:
         Linking the job lets a resumed job deliver this note instead of running OCR again.
         """
         now = _now()
+        linked = [*job_ids, *([job_id] if job_id is not None else [])]
         async with self._write() as db:
+            if linked:
+                # The user may have used /forget while the photo was being read: then the
+                # jobs are gone and the note must not come back to life.
+                marks = ",".join("?" * len(linked))
+                row = await self._row(
+                    db,
+                    f"SELECT count(*) FROM jobs WHERE id IN ({marks}) AND user_id = ?",
+                    (*linked, user_id),
+                )
+                if row[0] == 0:
+                    raise JobNotFound(linked[0])
             async with db.execute(
                 "INSERT INTO notes (user_id, chat_id, title, file_unique_id, engine_mode, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -601,7 +634,6 @@ class Storage:
                 ],
             )
             await self._refresh_fts(db, note_id)
-            linked = [*job_ids, *([job_id] if job_id is not None else [])]
             await db.executemany(
                 "UPDATE jobs SET note_id = ?, updated_at = ? WHERE id = ? AND user_id = ?",
                 [(note_id, now, linked_id, user_id) for linked_id in linked],
@@ -644,6 +676,27 @@ class Storage:
             row = await self._row(db, "SELECT count(*) FROM notes WHERE user_id = ?", (user_id,))
         return int(row[0])
 
+    async def iter_notes(self, user_id: int, *, batch: int = 200) -> AsyncIterator[Note]:
+        """Every note of the user, newest first, a batch at a time (exports of any size).
+
+        Keyset paging on the id, so notes added or deleted meanwhile never shift a batch.
+        """
+        before: int | None = None
+        while True:
+            async with self._read() as db:
+                rows = await self._rows(
+                    db,
+                    "SELECT id, user_id, chat_id, title, created_at FROM notes "
+                    "WHERE user_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+                    (user_id, before, before, batch),
+                )
+                notes = await self._notes(db, rows)
+            for note in notes:
+                yield note
+            if len(notes) < batch:
+                return
+            before = notes[-1].id
+
     async def delete_note(self, user_id: int, note_id: int) -> bool:
         """Delete the user's note (lines and waits cascade); False if not theirs or missing."""
         async with self._write() as db:
@@ -667,7 +720,7 @@ class Storage:
         return changed > 0
 
     async def delete_user_data(self, user_id: int) -> int:
-        """Forget a user entirely: notes (with lines), jobs and retype waits.
+        """Forget a user entirely: notes (with lines), jobs, settings, waits and searches.
 
         Returns how many notes were deleted.
         """
@@ -676,6 +729,8 @@ class Storage:
                 f"DELETE FROM notes_fts WHERE rowid IN ({_OWNED_NOTE_IDS})", (user_id,)
             )
             await db.execute("DELETE FROM retype_waits WHERE user_id = ?", (user_id,))
+            await db.execute("DELETE FROM rename_waits WHERE user_id = ?", (user_id,))
+            await db.execute("DELETE FROM saved_searches WHERE user_id = ?", (user_id,))
             notes = await self._changes(db, "DELETE FROM notes WHERE user_id = ?", (user_id,))
             await db.execute("DELETE FROM jobs WHERE user_id = ?", (user_id,))
             await db.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
@@ -813,6 +868,8 @@ class Storage:
                 "created_at = excluded.created_at",
                 (user_id, line_id, _now()),
             )
+            # One awaited text at a time: the next message is this line's, not a title.
+            await db.execute("DELETE FROM rename_waits WHERE user_id = ?", (user_id,))
 
     async def retype_target(self, user_id: int) -> Line | None:
         """The line the user is retyping, if it still awaits review; a stale wait is removed."""
@@ -828,9 +885,57 @@ class Storage:
             await db.execute("DELETE FROM retype_waits WHERE user_id = ?", (user_id,))
             return None
 
-    async def cancel_retype(self, user_id: int) -> None:
+    async def cancel_waits(self, user_id: int) -> bool:
+        """Stop waiting for a retyped line or a new title; True if something was awaited."""
         async with self._write() as db:
+            retype = await self._changes(
+                db, "DELETE FROM retype_waits WHERE user_id = ?", (user_id,)
+            )
+            rename = await self._changes(
+                db, "DELETE FROM rename_waits WHERE user_id = ?", (user_id,)
+            )
+        return retype + rename > 0
+
+    # --- renaming by message ---
+
+    async def await_rename(self, user_id: int, note_id: int) -> Note:
+        """Make the user's next text message the note's title (persisted across restarts)."""
+        async with self._write() as db:
+            note = await self._owned_note(db, user_id, note_id)
+            if note is None:
+                raise NoteNotFound(note_id)
+            await db.execute(
+                "INSERT INTO rename_waits (user_id, note_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET note_id = excluded.note_id, "
+                "created_at = excluded.created_at",
+                (user_id, note_id, _now()),
+            )
             await db.execute("DELETE FROM retype_waits WHERE user_id = ?", (user_id,))
+        return note
+
+    async def rename_target(self, user_id: int) -> Note | None:
+        """The note awaiting a new title from this user, if any (it may have been deleted)."""
+        async with self._read() as db:
+            row = await self._row(
+                db, "SELECT note_id FROM rename_waits WHERE user_id = ?", (user_id,)
+            )
+            return await self._owned_note(db, user_id, row["note_id"]) if row else None
+
+    async def finish_rename(self, user_id: int, note_id: int, title: str) -> Note:
+        """Set the awaited title and stop waiting, in one transaction."""
+        async with self._write() as db:
+            changed = await self._changes(
+                db,
+                "UPDATE notes SET title = ? WHERE id = ? AND user_id = ?",
+                (title, note_id, user_id),
+            )
+            if not changed:
+                raise NoteNotFound(note_id)
+            await db.execute("DELETE FROM rename_waits WHERE user_id = ?", (user_id,))
+            await self._refresh_fts(db, note_id)
+            note = await self._owned_note(db, user_id, note_id)
+        assert note is not None
+        return note
 
     async def line_by_review_message(
         self, user_id: int, chat_id: int, message_id: int
@@ -890,3 +995,30 @@ class Storage:
         except sqlite3.OperationalError:
             return 0
         return int(row[0])
+
+    async def save_search(self, user_id: int, query: str, *, keep: int = 50) -> int:
+        """Remember a query so its result pages can be buttons (64 bytes can't hold a query).
+
+        Only the user's last `keep` queries are kept: older result pages say they expired.
+        """
+        async with self._write() as db:
+            async with db.execute(
+                "INSERT INTO saved_searches (user_id, query, created_at) VALUES (?, ?, ?)",
+                (user_id, query, _now()),
+            ) as cursor:
+                search_id = int(cursor.lastrowid)
+            await db.execute(
+                "DELETE FROM saved_searches WHERE user_id = ? AND id NOT IN "
+                "(SELECT id FROM saved_searches WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
+                (user_id, user_id, keep),
+            )
+        return search_id
+
+    async def saved_search(self, user_id: int, search_id: int) -> str | None:
+        async with self._read() as db:
+            row = await self._row(
+                db,
+                "SELECT query FROM saved_searches WHERE id = ? AND user_id = ?",
+                (search_id, user_id),
+            )
+        return row["query"] if row else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -74,3 +75,29 @@ async def test_caption_of_a_single_photo_is_the_title(telegram, settings_for, oc
         await telegram.wait_for_message(ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT)
         (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
     assert note.title == "Shopping list"
+
+
+async def test_album_interrupted_before_reading_is_one_note_after_restart(
+    telegram, settings_for, ocr_service
+):
+    # A long collection window so the bot stops while the album is still being collected:
+    # its pages exist only as job rows in the database at that point.
+    settings = settings_for(telegram, confidence_threshold=0, album_window_s=30.0)
+    async with running_bot(settings, ocr_service) as app:
+        for page in PAGES[:2]:
+            telegram.send_photo(ALICE, render_note(page), media_group_id="album-3")
+        storage = app.bot_data["services"].storage
+        await telegram.wait_for(lambda: telegram.last_update_id_confirmed >= 2)
+        for _ in range(100):
+            if await storage.count_unfinished_jobs(ALICE) == 2:
+                break
+            await asyncio.sleep(0.05)
+        waiting = await storage.count_unfinished_jobs(ALICE)
+        assert await storage.count_notes(ALICE) == 0
+    async with running_bot(replace(settings, album_window_s=1.5), ocr_service) as app:
+        await telegram.wait_for_message(ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT)
+        notes = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+    assert waiting == 2
+    assert len(notes) == 1
+    firsts = [line for line in notes[0].text.split("\n") if line in {"Apple", "Banana"}]
+    assert firsts == ["Apple", "Banana"]

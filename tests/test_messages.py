@@ -14,6 +14,7 @@ from bot.models import (
     Note,
     SearchHit,
 )
+from bot.paging import Page
 
 NOW = datetime(2026, 11, 24, 10, 2, tzinfo=UTC)
 
@@ -24,7 +25,7 @@ def make_line(position: int, text: str, state: LineState, confidence: float = 0.
 
 def test_ocr_text_cannot_inject_markup() -> None:
     note = Note(1, 5, 5, None, NOW, [make_line(0, "<b>x</b> & <a href='y'>", LineState.ACCEPTED)])
-    rendered = messages.ocr_result(note, trial=False)
+    rendered = "\n".join(messages.ocr_result(note, trial=False).texts)
     assert "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href='y'&gt;" in rendered
     assert "<a " not in rendered
 
@@ -38,7 +39,7 @@ def test_result_counts_lines_needing_review() -> None:
         NOW,
         [make_line(0, "ok", LineState.ACCEPTED), make_line(1, "eh", LineState.PENDING)],
     )
-    rendered = messages.ocr_result(note, trial=False)
+    rendered = "\n".join(messages.ocr_result(note, trial=False).texts)
     assert "Note #3" in rendered
     assert "1 line needs your review" in rendered
     assert "eh" not in rendered  # pending lines come with their own message
@@ -51,7 +52,7 @@ def test_review_prompt_says_estimate() -> None:
 
 def test_search_snippet_highlight_is_bold_and_escaped() -> None:
     hit = SearchHit(9, NOW, None, f"a <i> {HIGHLIGHT_START}milk{HIGHLIGHT_END}", 1.0)
-    rendered = messages.search_results("milk", [hit], 1)
+    rendered = messages.search_results("milk", [hit], Page.of(0, 5, 1))
     assert "a &lt;i&gt; <b>milk</b>" in rendered
     assert "#9" in rendered
     assert "2026-11-24" in rendered
@@ -68,3 +69,70 @@ def test_split_respects_limit_and_line_boundaries() -> None:
 def test_split_hard_cuts_one_overlong_line() -> None:
     chunks = messages.split_for_telegram("y" * 2500, limit=1000)
     assert [len(c) for c in chunks] == [1000, 1000, 500]
+
+
+def test_split_counts_utf16_units_like_telegram() -> None:
+    text = "😀" * 700  # 1400 UTF-16 units in 700 characters
+    chunks = messages.split_for_telegram(text, limit=1000)
+    assert [messages.utf16_len(chunk) for chunk in chunks] == [1000, 400]
+    assert "".join(chunks) == text
+
+
+def note_with(lines: list[str], state: LineState = LineState.ACCEPTED) -> Note:
+    return Note(4, 5, 5, "Title", NOW, [make_line(i, text, state) for i, text in enumerate(lines)])
+
+
+def test_short_result_is_one_message() -> None:
+    reply = messages.ocr_result(note_with(["one", "two"]), trial=False)
+    assert reply.document is None
+    assert len(reply.texts) == 1
+    assert "one\ntwo" in reply.texts[0]
+
+
+def test_long_result_is_split_at_line_boundaries_without_losing_text() -> None:
+    lines = [f"line {i:03d} " + "w" * 60 for i in range(150)]  # ~10k characters
+    reply = messages.ocr_result(note_with(lines), trial=False)
+    assert reply.document is None
+    assert 1 < len(reply.texts) <= messages.MAX_SPLIT_MESSAGES
+    assert all(messages.utf16_len(text) <= messages.TELEGRAM_TEXT_LIMIT for text in reply.texts)
+    joined = "\n".join(reply.texts)
+    assert all(line in joined for line in lines)
+    assert reply.texts[0].startswith("📝 <b>Note #4</b>")
+    assert reply.texts[-1].endswith("✅ Saved.")
+
+
+def test_very_long_result_becomes_a_text_file() -> None:
+    lines = [f"line {i:04d} " + "w" * 60 for i in range(1000)]  # ~70k characters
+    reply = messages.ocr_result(note_with(lines), trial=False)
+    assert reply.document is not None
+    assert reply.document.filename == "note-4.txt"
+    assert reply.document.content.decode() == "\n".join(lines)
+    assert len(reply.texts) == 1
+    assert "1000 lines" in reply.texts[0]
+
+
+def test_note_view_marks_pending_lines_and_hides_dropped() -> None:
+    note = Note(
+        8,
+        5,
+        5,
+        "<Plan>",
+        NOW,
+        [
+            make_line(0, "kept", LineState.KEPT),
+            make_line(1, "gone", LineState.DROPPED),
+            make_line(2, "maybe", LineState.PENDING),
+        ],
+    )
+    text = "\n".join(messages.note_view(note).texts)
+    assert "&lt;Plan&gt;" in text
+    assert "kept\n⚠️ maybe" in text
+    assert "gone" not in text
+    assert "1 awaiting review" in text
+
+
+def test_notes_list_and_paging_label() -> None:
+    notes = [note_with(["a"]), note_with(["b"])]
+    text = messages.notes_list(notes, Page.of(1, 2, 5))
+    assert "Your notes</b> (5) (page 2 of 3)" in text
+    assert messages.notes_list([], Page.of(0, 5, 0)) == messages.NO_NOTES

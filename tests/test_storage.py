@@ -29,6 +29,7 @@ from bot.storage import (
     SCHEMA_VERSION,
     LineAlreadyResolved,
     LineNotFound,
+    NoteNotFound,
     Storage,
     StorageError,
 )
@@ -296,6 +297,8 @@ async def test_delete_user_data(storage: Storage) -> None:
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("beta")])
     bob_note = await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("alpha")])
     await storage.await_retype(ALICE, note.lines[0].id)
+    await storage.save_search(ALICE, "alpha")
+    await storage.set_language(ALICE, "DEU")
 
     assert await storage.delete_user_data(ALICE) == 2
     assert await storage.count_notes(ALICE) == 0
@@ -305,6 +308,10 @@ async def test_delete_user_data(storage: Storage) -> None:
     assert await search_ids(storage, BOB, "alpha") == [bob_note.id]
     stats = await storage.stats()
     assert stats == {"users": 1, "notes": 1, "lines": 1, "unfinished_jobs": 0}
+    with closing(sqlite3.connect(storage.path)) as raw:
+        for table in ("saved_searches", "user_settings", "rename_waits", "retype_waits"):
+            left = raw.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (ALICE,))
+            assert left.fetchone()[0] == 0, table
 
 
 # --- review ---
@@ -375,8 +382,9 @@ async def test_retype_wait_survives_reopen_and_clears(db_path: Path) -> None:
         assert await storage.retype_target(ALICE) is None
 
         await storage.await_retype(ALICE, first.id)
-        await storage.cancel_retype(ALICE)
+        assert await storage.cancel_waits(ALICE) is True
         assert await storage.retype_target(ALICE) is None
+        assert await storage.cancel_waits(ALICE) is False
 
 
 @pytest.mark.asyncio
@@ -597,3 +605,61 @@ async def test_job_limits_are_enforced_atomically(storage: Storage) -> None:
     assert await submit(BOB, 10, "same") != "queue_full"
     assert await submit(BOB, 11, "same") == "duplicate"  # same photo while still queued
     assert await submit(222_222, 12, "x") == "queue_full"  # 3 queued in total
+
+
+# --- note management ---
+
+
+@pytest.mark.asyncio
+async def test_rename_wait_is_owned_exclusive_and_survives_reopen(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        note = await storage.create_note(
+            user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), draft("ok")]
+        )
+        with pytest.raises(NoteNotFound):
+            await storage.await_rename(BOB, note.id)  # not Bob's note
+        assert await storage.rename_target(BOB) is None
+        await storage.await_retype(ALICE, note.lines[0].id)
+        await storage.await_rename(ALICE, note.id)  # replaces the retype wait
+        assert await storage.retype_target(ALICE) is None
+    async with await Storage.open(db_path) as storage:
+        target = await storage.rename_target(ALICE)
+        assert target is not None
+        assert target.id == note.id
+        with pytest.raises(NoteNotFound):
+            await storage.finish_rename(BOB, note.id, "stolen")
+        renamed = await storage.finish_rename(ALICE, note.id, "Groceries")
+        assert renamed.title == "Groceries"
+        assert await storage.rename_target(ALICE) is None
+        assert await search_ids(storage, ALICE, "groceries") == [note.id]
+
+        await storage.await_rename(ALICE, note.id)
+        await storage.await_retype(ALICE, note.lines[0].id)  # and the other way round
+        assert await storage.rename_target(ALICE) is None
+        await storage.await_rename(ALICE, note.id)
+        await storage.delete_note(ALICE, note.id)  # the wait goes with the note
+        assert await storage.rename_target(ALICE) is None
+
+
+@pytest.mark.asyncio
+async def test_iter_notes_yields_every_note_newest_first_in_batches(storage: Storage) -> None:
+    made = [
+        await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"note {n}")])
+        for n in range(7)
+    ]
+    await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("bob's")])
+    seen = [note.id async for note in storage.iter_notes(ALICE, batch=3)]
+    assert seen == [note.id for note in reversed(made)]
+    assert [note.text async for note in storage.iter_notes(BOB)] == ["bob's"]
+
+
+@pytest.mark.asyncio
+async def test_saved_searches_are_owned_and_pruned(storage: Storage) -> None:
+    first = await storage.save_search(ALICE, "old words")
+    assert await storage.saved_search(ALICE, first) == "old words"
+    assert await storage.saved_search(BOB, first) is None
+    latest = [await storage.save_search(ALICE, f"query {n}", keep=3) for n in range(3)]
+    assert await storage.saved_search(ALICE, first) is None  # pruned
+    assert [await storage.saved_search(ALICE, i) for i in latest] == [
+        f"query {n}" for n in range(3)
+    ]
