@@ -399,3 +399,20 @@ async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_se
     document = telegram.documents[0]
     assert document["filename"] == f"note-{huge.id}.txt"
     assert document["data"].decode().count("\n") == 899
+
+
+async def test_photo_in_a_language_without_its_model_explains_it(
+    telegram, settings_for, ocr_service
+):
+    async with running_bot(settings_for(telegram), ocr_service) as app:
+        storage = app.bot_data["services"].storage
+        # Chosen while its model was installed, say; now the model is missing (offline here).
+        await storage.set_language(ALICE, "RUS")
+        telegram.send_photo(ALICE, render_note(UNSURE_LINES))
+        answer = await telegram.wait_for_message(
+            ALICE, lambda m: "extra Aspose model" in plain(m), timeout=OCR_TIMEOUT
+        )
+        notes = await storage.count_notes(ALICE)
+    assert "Russian (RUS)" in plain(answer)
+    assert "/lang" in plain(answer)
+    assert notes == 0

@@ -1,0 +1,187 @@
+"""Run every benchmark once, print tables, write JSON: `python -m bench [--quick] [--out F]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import bot_load, cold_start, engine, search_scale
+from bench.corpus import note_image
+from bench.report import machine, ms, percentile, table
+from bot.ocr_engine import EngineConfig
+from bot.runtime import prepare_engine_runtime
+
+FULL = {
+    "sizes": {0.3: 8, 1.0: 8, 3.0: 4, 12.0: 2},  # megapixels: images per size
+    "bot_megapixels": 1.0,
+    "downscale_megapixels": 12.0,
+    "gil_images": 8,
+    "bot_images": 16,
+    "users": [1, 4, 16],
+    "workers": [1, 2],
+    "downscale_sides": [1600, 2000, 3000, 4000],
+    "search_lines": [10_000, 100_000, 1_000_000],
+    "search_probes": 400,
+    "load_users": 16,
+}
+QUICK = {
+    "sizes": {0.1: 1},
+    "bot_megapixels": 0.1,
+    "downscale_megapixels": 0.1,
+    "rows": 2,
+    "gil_images": 1,
+    "bot_images": 2,
+    "users": [1, 2],
+    "workers": [1],
+    "downscale_sides": [800, 4000],
+    "search_lines": [1_000, 2_000],
+    "search_probes": 10,
+    "load_users": 1,
+}
+
+
+def _seconds_row(size: float, result: dict) -> dict:
+    if "error" in result:
+        return {"megapixels": size, "error": result["error"]}
+    seconds = result["seconds"]
+    return {
+        "megapixels": size,
+        "images": len(seconds),
+        "first_call_s": round(result["first_call_s"], 2),
+        "mean_s": round(statistics.mean(seconds), 3),
+        "p50_s": round(percentile(seconds, 50), 3),
+        "p95_s": round(percentile(seconds, 95), 3),
+        "images_per_s": round(len(seconds) / sum(seconds), 3),
+    }
+
+
+def _rtt(values: list[float]) -> dict:
+    return {
+        "count": len(values),
+        "p50_ms": ms(percentile(values, 50)),
+        "p99_ms": ms(percentile(values, 99)),
+    }
+
+
+async def run(plan: dict, folder: Path, results: dict) -> None:
+    config = EngineConfig(resources_dir=str(folder / "aspose"), auto_download=False)
+    one_mp = [
+        note_image(plan["bot_megapixels"], seed=100 + n, rows=plan.get("rows"))[0]
+        for n in range(plan["bot_images"])
+    ]
+
+    print("1. engine: seconds per image by size", flush=True)
+    per_size = []
+    for size, count in plan["sizes"].items():
+        images = [note_image(size, seed=n, rows=plan.get("rows"))[0] for n in range(count)]
+        per_size.append(_seconds_row(size, engine.engine_loop(config, images)))
+    results["engine_per_size"] = per_size
+    print(table("Engine alone (one engine, in a loop)", per_size), flush=True)
+
+    print("1b. threads vs processes", flush=True)
+    gil = one_mp[: plan["gil_images"]] or one_mp
+    parallel = [engine.threads_run(config, gil, threads) for threads in (1, 2)]
+    parallel += [await engine.processes_run(config, gil, workers) for workers in (1, 2)]
+    results["parallelism"] = parallel
+    print(table("Threads (one process) vs worker processes, same images", parallel), flush=True)
+
+    print("1c. bot throughput", flush=True)
+    throughput, memory = [], {}
+    for workers in plan["workers"]:
+        rows, peaks = await bot_load.bot_throughput(
+            config, one_mp, folder / f"bot-w{workers}", workers, plan["users"]
+        )
+        throughput += rows
+        memory[f"workers_{workers}"] = peaks
+    engine_ips = next(
+        (
+            row["images_per_s"]
+            for row in per_size
+            if row.get("megapixels") == plan["bot_megapixels"]
+        ),
+        None,
+    )
+    shown = []
+    for row in throughput:
+        ratio = round(row["images_per_s"] / engine_ips, 2) if engine_ips else None
+        shown.append(
+            {k: v for k, v in row.items() if not k.endswith("_rtt")} | {"bot/engine": ratio}
+        )
+    results["bot_throughput"] = shown
+    results["bot_memory_peak"] = memory
+    print(table("Bot (fake Bot API, photo → reply)", shown), flush=True)
+
+    print("2. responsiveness under load", flush=True)
+    loaded = [row for row in throughput if row["users"] == max(plan["users"])]
+    responsiveness = [
+        {"workers": row["workers"], "command": name, **_rtt(row[f"{name}_rtt"])}
+        for row in loaded
+        for name in ("help", "search")
+    ]
+    results["responsiveness"] = responsiveness
+    print(table("/help and /search while the OCR queue is full", responsiveness), flush=True)
+
+    print("3. search at scale (filling the database…)", flush=True)
+
+    async def via_bot(path: Path, picks: list[tuple[int, str]]) -> list[float]:
+        return await bot_load.search_round_trips(config, path, picks)
+
+    search = await search_scale.grow_and_measure(
+        folder / "search" / "notes.db", plan["search_lines"], plan["search_probes"], via_bot
+    )
+    results["search"] = search
+    print(table("Search latency and database size", search), flush=True)
+
+    print("4/5. cold start and memory of `python -m bot`", flush=True)
+    started = await cold_start.cold_start(folder, one_mp[0], plan["load_users"])
+    results["cold_start"] = started
+    memory_rows = [
+        {"stage": stage, **started[key]}
+        for stage, key in (
+            ("idle, first poll", "memory_at_first_poll"),
+            ("engine loaded", "memory_engine_loaded"),
+            (f"{plan['load_users']} users at once (peak)", "memory_peak_under_load"),
+        )
+    ]
+    print(table("Memory of the bot process and its OCR workers (RSS)", memory_rows), flush=True)
+    print(table("Cold start", [{k: v for k, v in started.items() if not k.startswith("memory")}]))
+
+    print("6. downscaling a large image before OCR", flush=True)
+    big, lines = note_image(plan["downscale_megapixels"], seed=5, rows=plan.get("rows"))
+    rows = engine.downscale(config, big, " ".join(lines), plan["downscale_sides"])
+    results["downscale"] = rows if isinstance(rows, list) else [rows]
+    title = f"One {plan['downscale_megapixels']:g} MP image at several max_side limits"
+    print(table(title, results["downscale"]), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    args = parser.parse_args(argv)
+    prepare_engine_runtime()
+    plan = QUICK if args.quick else FULL
+    results: dict = {
+        "machine": machine(),
+        "quick": args.quick,
+        "plan": {k: str(v) for k, v in plan.items()},
+    }
+    print(table("Machine", [results["machine"]]))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        asyncio.run(run(plan, Path(folder), results))
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"\nTotal {results['total_s']} s; results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

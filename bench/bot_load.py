@@ -1,0 +1,188 @@
+"""The bot end to end: photos through the fake Bot API with 1, 4 and 16 users at once.
+
+Latency is from the moment a photo update is queued on the fake server to the moment the
+bot's reply for it (the status message, edited into "Note #…") is seen there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bench.report import children, percentile, rss_mb
+from bot.config import Settings
+from bot.ocr_engine import EngineConfig
+from bot.ocr_service import OcrService
+from tests.conftest import running_bot
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456789:AAFakeTokenForBenchmarks_abcdefghijk"
+PROBE_USER = 999_999
+
+
+def bot_settings(server: FakeTelegram, folder: Path, workers: int) -> Settings:
+    return Settings(
+        token=server.token,
+        api_base_url=server.base_url,
+        file_base_url=server.base_file_url,
+        database_path=folder / "notes.db",
+        aspose_resources_dir=folder / "aspose",
+        aspose_auto_download=False,
+        ocr_workers=workers,
+        confidence_threshold=0,
+        max_pending_per_user=1000,
+        max_queue=10_000,
+    )
+
+
+@dataclass
+class MemorySampler:
+    """Peak resident memory of this process and of its OCR workers, sampled every 100 ms."""
+
+    main_peak: float = 0.0
+    workers_peak: float = 0.0
+    total_peak: float = 0.0
+    _task: asyncio.Task | None = field(default=None, repr=False)
+
+    def sample(self) -> None:
+        main = rss_mb(os.getpid()) or 0.0
+        workers = sum(rss_mb(pid) or 0.0 for pid in children(os.getpid()))
+        self.main_peak = max(self.main_peak, main)
+        self.workers_peak = max(self.workers_peak, workers)
+        self.total_peak = max(self.total_peak, main + workers)
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(0.1)
+
+    def __enter__(self) -> MemorySampler:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self.sample()
+
+
+def _result_for(server: FakeTelegram, chat_id: int, photo_id: int) -> bool:
+    for message in server.bot_messages(chat_id):
+        replied = message.get("reply_to_message") or {}
+        if replied.get("message_id") == photo_id and "Note #" in message.get("text_plain", ""):
+            return True
+    return False
+
+
+async def round_trip(server: FakeTelegram, user: int, text: str, expect: str) -> float:
+    """Seconds from a command queued on the fake server to the bot's answer arriving there.
+
+    Polls every millisecond (the test helpers poll every 10 ms, too coarse for these figures).
+    """
+    sent = server.send_text(user, text)
+    started = time.perf_counter()
+    deadline = started + 60
+    while time.perf_counter() < deadline:
+        for message in reversed(server.bot_messages(user)):
+            if message["message_id"] <= sent["message_id"]:
+                break
+            if expect in message.get("text_plain", ""):
+                return time.perf_counter() - started
+        await asyncio.sleep(0.001)
+    raise TimeoutError(f"no answer to {text!r} within 60 s")
+
+
+async def photos_through_bot(
+    server: FakeTelegram, images: list[bytes], users: int, *, probe: bool
+) -> dict:
+    """Send every image at once, spread over `users` users; wait for every reply."""
+    first_user = 10_000 * users
+    pending: dict[tuple[int, int], float] = {}
+    for index, image in enumerate(images):
+        user = first_user + index % users
+        photo = server.send_photo(user, image)
+        pending[(user, photo["message_id"])] = time.perf_counter()
+    started = min(pending.values())
+    latencies: list[float] = []
+    help_rtt: list[float] = []
+    search_rtt: list[float] = []
+
+    async def watch() -> None:
+        while pending:
+            for key in [k for k in pending if _result_for(server, *k)]:
+                latencies.append(time.perf_counter() - pending.pop(key))
+            await asyncio.sleep(0.005)
+
+    async def poke() -> None:
+        probe = PROBE_USER
+        while pending:
+            probe += 1  # a fresh chat each time keeps the polling loop's work constant
+            help_rtt.append(await round_trip(server, probe, "/help", "/search"))
+            search_rtt.append(await round_trip(server, probe, "/search milk plan", "match"))
+            await asyncio.sleep(0.05)
+
+    tasks = [asyncio.create_task(watch())] + ([asyncio.create_task(poke())] if probe else [])
+    await asyncio.wait_for(tasks[0], timeout=1800)
+    wall = time.perf_counter() - started
+    for task in tasks[1:]:
+        task.cancel()
+    return {
+        "users": users,
+        "images": len(images),
+        "images_per_s": round(len(images) / wall, 3),
+        "p50_s": round(percentile(latencies, 50), 3),
+        "p95_s": round(percentile(latencies, 95), 3),
+        "help_rtt": help_rtt,
+        "search_rtt": search_rtt,
+    }
+
+
+async def bot_throughput(
+    config: EngineConfig, images: list[bytes], folder: Path, workers: int, user_counts: list[int]
+) -> tuple[list[dict], dict]:
+    """Rows per user count for one OCR_WORKERS value, and the memory peaks meanwhile."""
+    service = OcrService(replace(config, resources_dir=str(folder / "aspose")), workers=workers)
+    service.start()
+    await service.warm_up()
+    rows = []
+    try:
+        async with FakeTelegram(token=TOKEN) as server:
+            settings = bot_settings(server, folder / f"w{workers}", workers)
+            async with running_bot(settings, service):
+                with MemorySampler() as memory:
+                    for users in user_counts:
+                        row = await photos_through_bot(
+                            server, images, users, probe=users == max(user_counts)
+                        )
+                        rows.append({"workers": workers, **row})
+    finally:
+        await service.close()
+    peaks = {
+        "main_mb": memory.main_peak,
+        "workers_mb": memory.workers_peak,
+        "total_mb": memory.total_peak,
+    }
+    return rows, peaks
+
+
+async def search_round_trips(
+    config: EngineConfig, database: Path, picks: list[tuple[int, str]]
+) -> list[float]:
+    """`/search` round trips through the bot for (user, words) pairs on an existing database.
+
+    The OCR pool is created but never used, so the figures are Telegram plumbing + SQLite.
+    """
+    service = OcrService(config, workers=1)
+    timings = []
+    try:
+        async with FakeTelegram(token=TOKEN) as server:
+            settings = replace(bot_settings(server, database.parent, 1), database_path=database)
+            async with running_bot(settings, service):
+                for user, words in picks:
+                    timings.append(await round_trip(server, user, f"/search {words}", "match"))
+    finally:
+        await service.close()
+    return timings
