@@ -1,8 +1,10 @@
 """/search as the database grows: 10k, 100k, 1M note lines of generated text.
 
 Lines are written straight into the bot's schema (created by `Storage.open`, so the tables,
-indexes and FTS5 table are the real ones), 20 lines per note, notes spread over 1,000 users.
-Latency is measured twice: `Storage.search` alone, and `/search` round trips through the bot.
+indexes and FTS5 table are the real ones), 20 lines per note, notes spread over 1,000 users,
+except that one heavy user owns every tenth note (10% of all lines). Latency is measured
+twice: `Storage.search` alone (a page of hits plus the count, as /search does), for typical
+users and for the heavy one, and `/search` round trips through the bot.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from pathlib import Path
 from bench.corpus import note_lines, vocabulary
 from bench.report import ms, percentile
 from bot.models import ConfidenceSource
-from bot.search_query import build_fts_query
+from bot.search_query import build_fts_query, owner_token
 from bot.storage import Storage
 
 LINES_PER_NOTE = 20
 USERS = 1000
+HEAVY_USER = USERS  # owns every tenth note
+# The bot sends through python-telegram-bot's AIORateLimiter (Telegram's 30 messages/s), so
+# back-to-back probes would measure the limiter (~33 ms each), not the search: pace them.
+BOT_PROBE_GAP_S = 0.1
+
+
+def owner_of(note_id: int) -> int:
+    return HEAVY_USER if note_id % 10 == 0 else note_id % USERS
 
 
 def _add_lines(path: Path, start_note: int, notes: int, rng: random.Random) -> None:
@@ -32,7 +42,7 @@ def _add_lines(path: Path, start_note: int, notes: int, rng: random.Random) -> N
             db.execute(
                 "INSERT INTO notes (id, user_id, chat_id, title, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (note_id, note_id % USERS, note_id % USERS, lines[0][:40], now),
+                (note_id, owner_of(note_id), owner_of(note_id), lines[0][:40], now),
             )
             db.executemany(
                 "INSERT INTO lines (note_id, position, text, original_text, confidence, "
@@ -43,8 +53,8 @@ def _add_lines(path: Path, start_note: int, notes: int, rng: random.Random) -> N
                 ],
             )
             db.execute(
-                "INSERT INTO notes_fts (rowid, body, title) VALUES (?, ?, ?)",
-                (note_id, "\n".join(lines), lines[0][:40]),
+                "INSERT INTO notes_fts (rowid, body, title, owner) VALUES (?, ?, ?, ?)",
+                (note_id, "\n".join(lines), lines[0][:40], owner_token(owner_of(note_id))),
             )
 
 
@@ -55,14 +65,17 @@ def _checkpoint_and_size(path: Path) -> int:
     return path.stat().st_size
 
 
-def queries(rng: random.Random, count: int) -> list[tuple[int, str]]:
-    """(user, words) pairs: one or two words, common to rare, like people type them."""
+def queries(rng: random.Random, count: int, user: int | None = None) -> list[tuple[int, str]]:
+    """(user, words) pairs: one or two words, common to rare, like people type them.
+
+    Users are random typical users, or always `user`.
+    """
     words, _ = vocabulary()
     picks = []
     for _ in range(count):
         band = rng.choice([words[:50], words[50:500], words[500:3000]])
         text = " ".join(rng.sample(band, rng.choice([1, 1, 2])))
-        picks.append((rng.randrange(USERS), text))
+        picks.append((rng.randrange(USERS) if user is None else user, text))
     return picks
 
 
@@ -97,7 +110,8 @@ async def grow_and_measure(path: Path, sizes: list[int], probes: int, bot_probe)
         size_bytes = await asyncio.to_thread(_checkpoint_and_size, path)
         picks = queries(random.Random(size), probes)
         direct = await storage_latency(path, picks)
-        via_bot = await bot_probe(path, picks[: max(10, probes // 4)])
+        heavy = await storage_latency(path, queries(random.Random(-size), probes, HEAVY_USER))
+        via_bot = await bot_probe(path, picks[: max(10, probes // 4)], BOT_PROBE_GAP_S)
         rows.append(
             {
                 "lines": size,
@@ -106,6 +120,9 @@ async def grow_and_measure(path: Path, sizes: list[int], probes: int, bot_probe)
                 "fill_s": round(fill_s, 1),
                 "storage_p50_ms": ms(percentile(direct, 50)),
                 "storage_p99_ms": ms(percentile(direct, 99)),
+                "heavy_user_lines": size // 10,
+                "heavy_p50_ms": ms(percentile(heavy, 50)),
+                "heavy_p99_ms": ms(percentile(heavy, 99)),
                 "bot_p50_ms": ms(percentile(via_bot, 50)),
                 "bot_p99_ms": ms(percentile(via_bot, 99)),
             }

@@ -33,6 +33,7 @@ from bot.models import (
     SearchHit,
     UserSettings,
 )
+from bot.search_query import user_match
 
 # Index + 1 is the schema version a script brings the database to (PRAGMA user_version).
 # Append new scripts; never edit one that has shipped.
@@ -133,6 +134,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX saved_searches_user ON saved_searches(user_id, id);
     """,
+    # 5: search scoped to the owner inside FTS5 (an `owner` token column) with prefix indexes,
+    # so /search costs what the user's own notes cost, not what everyone's do (BENCHMARKS.md).
+    """
+    DROP TABLE notes_fts;
+    CREATE VIRTUAL TABLE notes_fts USING fts5(
+        body, title, owner, tokenize = 'unicode61 remove_diacritics 2', prefix = '3 4'
+    );
+    INSERT INTO notes_fts (rowid, body, title, owner)
+    SELECT n.id, coalesce((SELECT group_concat(text, char(10)) FROM
+            (SELECT text FROM lines WHERE note_id = n.id AND state != 'dropped'
+             ORDER BY position)), ''),
+        coalesce(n.title, ''), 'u' || n.user_id
+    FROM notes n;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -154,6 +169,15 @@ _JOB_COLUMNS = (
 # An album counts once against the limits: its pages are one submission.
 _WAITING_PHOTOS = "count(DISTINCT coalesce(media_group_id, 'job:' || id))"
 _OWNED_NOTE_IDS = "SELECT id FROM notes WHERE user_id = ?"
+# A note's search row: its visible lines in order, its title, and its owner's token
+# (search_query.owner_token). Append a WHERE clause on `n`.
+_FTS_ROWS = (
+    "INSERT INTO notes_fts (rowid, body, title, owner) "
+    "SELECT n.id, coalesce((SELECT group_concat(text, char(10)) FROM "
+    "  (SELECT text FROM lines WHERE note_id = n.id AND state != 'dropped' "
+    "   ORDER BY position)), ''), coalesce(n.title, ''), 'u' || n.user_id "
+    "FROM notes n "
+)
 
 
 class StorageError(Exception):
@@ -415,16 +439,9 @@ class Storage:
         return notes[0] if notes else None
 
     async def _refresh_fts(self, db: aiosqlite.Connection, note_id: int) -> None:
-        """Rewrite the note's search row from its visible lines and title."""
+        """Rewrite the note's search row from its visible lines, title and owner."""
         await db.execute("DELETE FROM notes_fts WHERE rowid = ?", (note_id,))
-        await db.execute(
-            "INSERT INTO notes_fts (rowid, body, title) "
-            "SELECT n.id, coalesce((SELECT group_concat(text, char(10)) FROM "
-            "  (SELECT text FROM lines WHERE note_id = n.id AND state != 'dropped' "
-            "   ORDER BY position)), ''), coalesce(n.title, '') "
-            "FROM notes n WHERE n.id = ?",
-            (note_id,),
-        )
+        await db.execute(_FTS_ROWS + "WHERE n.id = ?", (note_id,))
 
     # --- jobs ---
 
@@ -956,18 +973,30 @@ class Storage:
     async def search(
         self, user_id: int, fts_query: str, *, limit: int = 5, offset: int = 0
     ) -> list[SearchHit]:
-        """The user's notes matching an FTS5 query, best first; a malformed query finds nothing."""
+        """The user's notes matching an FTS5 query, best first; a malformed query finds nothing.
+
+        FTS5 itself keeps to the owner's rows (`user_match`); the join re-checks the owner in
+        SQL as a second wall. CROSS JOIN keeps FTS5 as the outer loop (few rows), where the
+        planner would otherwise walk the user's notes and run the match once per note.
+        """
         try:
             async with self._read() as db:
                 rows = await self._rows(
                     db,
                     "SELECT n.id, n.created_at, n.title, "
                     "snippet(notes_fts, 0, ?, ?, '…', 12) AS snippet, "
-                    "bm25(notes_fts) AS rank "
-                    "FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid "
+                    "bm25(notes_fts, 1.0, 1.0, 0.0) AS rank "
+                    "FROM notes_fts CROSS JOIN notes n ON n.id = notes_fts.rowid "
                     "WHERE notes_fts MATCH ? AND n.user_id = ? "
                     "ORDER BY rank, n.id DESC LIMIT ? OFFSET ?",
-                    (HIGHLIGHT_START, HIGHLIGHT_END, fts_query, user_id, limit, offset),
+                    (
+                        HIGHLIGHT_START,
+                        HIGHLIGHT_END,
+                        user_match(user_id, fts_query),
+                        user_id,
+                        limit,
+                        offset,
+                    ),
                 )
         except sqlite3.OperationalError:
             return []
@@ -988,9 +1017,9 @@ class Storage:
             async with self._read() as db:
                 row = await self._row(
                     db,
-                    "SELECT count(*) FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid "
-                    "WHERE notes_fts MATCH ? AND n.user_id = ?",
-                    (fts_query, user_id),
+                    "SELECT count(*) FROM notes_fts CROSS JOIN notes n "
+                    "ON n.id = notes_fts.rowid WHERE notes_fts MATCH ? AND n.user_id = ?",
+                    (user_match(user_id, fts_query), user_id),
                 )
         except sqlite3.OperationalError:
             return 0

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
 
-from bot.search_query import MAX_TOKEN_CHARS, MAX_TOKENS, build_fts_query
+from bot.search_query import (
+    MAX_TOKEN_CHARS,
+    MAX_TOKENS,
+    MIN_PREFIX_CHARS,
+    build_fts_query,
+    user_match,
+)
 
 NASTY_INPUTS = [
     "",
@@ -67,18 +74,31 @@ NASTY_INPUTS = [
 ]
 
 
+USER = 7
+
+
 @pytest.fixture(scope="module")
 def fts() -> sqlite3.Connection:
+    """The bot's search table (the latest migration's), holding one user's three notes."""
+    from bot.storage import MIGRATIONS
+
+    ddl = re.search(r"CREATE VIRTUAL TABLE notes_fts USING fts5\(.*?\);", MIGRATIONS[-1], re.S)
+    assert ddl is not None
     db = sqlite3.connect(":memory:")
+    db.execute(ddl.group(0).replace("notes_fts", "t"))
     db.execute(
-        "CREATE VIRTUAL TABLE t USING fts5(body, title, tokenize='unicode61 remove_diacritics 2')"
-    )
-    db.execute(
-        "INSERT INTO t (rowid, body, title) VALUES "
-        "(1, 'buy milk and eggs', 'shopping'), (2, 'Straße cafe naive', ''), "
-        "(3, 'Привет мир', '東京')"
+        "INSERT INTO t (rowid, body, title, owner) VALUES "
+        "(1, 'buy milk and eggs', 'shopping', 'u7'), (2, 'Straße cafe naive', '', 'u7'), "
+        "(3, 'Привет мир', '東京', 'u7')"
     )
     return db
+
+
+def matching(fts: sqlite3.Connection, text: str) -> list[int]:
+    query = build_fts_query(text)
+    assert query is not None
+    sql = "SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid"
+    return [row[0] for row in fts.execute(sql, (user_match(USER, query),))]
 
 
 @pytest.mark.parametrize("text", NASTY_INPUTS)
@@ -86,7 +106,8 @@ def test_nasty_input_is_none_or_valid(fts: sqlite3.Connection, text: str) -> Non
     query = build_fts_query(text)
     if query is None:
         return
-    fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (query,)).fetchall()  # must not raise
+    for match in (query, user_match(USER, query)):
+        fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (match,)).fetchall()  # must not raise
 
 
 @pytest.mark.parametrize("text", ["", "  ", "!!!", "🥛🥚", "*:^()", '"'])
@@ -99,23 +120,32 @@ def test_words_are_quoted_and_last_is_prefix() -> None:
     assert build_fts_query("NOT milk") == '"NOT" "milk"*'
 
 
+def test_short_last_word_is_matched_whole() -> None:
+    assert MIN_PREFIX_CHARS == 3
+    assert build_fts_query("milk is") == '"milk" "is"'
+    assert build_fts_query("a") == '"a"'
+    assert build_fts_query("mil") == '"mil"*'
+
+
 def test_operators_are_plain_words(fts: sqlite3.Connection) -> None:
-    query = build_fts_query("bread OR milk")
-    assert query is not None
     # As an operator OR would find the milk note; as a word, every note lacks "bread".
-    assert fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (query,)).fetchall() == []
+    assert matching(fts, "bread OR milk") == []
 
 
 def test_prefix_and_diacritics_match(fts: sqlite3.Connection) -> None:
-    def rows(text: str) -> list[int]:
-        query = build_fts_query(text)
-        assert query is not None
-        return [r[0] for r in fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (query,))]
+    assert matching(fts, "eggs mil") == [1]
+    assert matching(fts, "café") == [2]
+    assert matching(fts, "привет") == [3]
+    assert matching(fts, "shopping") == [1]  # titles are searched too
+    assert matching(fts, "mi") == []  # too short to be a prefix: "mi" is not a word here
 
-    assert rows("eggs mil") == [1]
-    assert rows("café") == [2]
-    assert rows("привет") == [3]
-    assert rows("shopping") == [1]  # titles are searched too
+
+def test_only_the_owners_rows_and_only_text_columns_match(fts: sqlite3.Connection) -> None:
+    query = build_fts_query("milk")
+    assert query is not None
+    other = fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (user_match(8, query),))
+    assert other.fetchall() == []
+    assert matching(fts, "u7") == []  # the owner token is not searchable text
 
 
 def test_caps_tokens_and_length() -> None:

@@ -446,6 +446,20 @@ async def test_search_is_per_user(storage: Storage) -> None:
 
 
 @pytest.mark.asyncio
+async def test_owner_tokens_in_text_do_not_cross_users(storage: Storage) -> None:
+    # Each search row carries its owner as the token u<id>; typed or recognized text that
+    # looks like another user's token must not make a note visible to that user.
+    planted = await storage.create_note(
+        user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"hello u{BOB} owner u{BOB}")]
+    )
+    bobs = await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("hello there")])
+    assert await search_ids(storage, BOB, "hello") == [bobs.id]
+    assert await search_ids(storage, BOB, f"u{ALICE}") == []
+    assert await search_ids(storage, BOB, f"owner u{BOB}") == []
+    assert await search_ids(storage, ALICE, f"u{BOB}") == [planted.id]
+
+
+@pytest.mark.asyncio
 async def test_search_survives_bad_match_syntax(storage: Storage) -> None:
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("hello")])
     assert await storage.search(ALICE, '"unbalanced AND (') == []
@@ -557,6 +571,43 @@ async def test_version_1_database_is_migrated_keeping_its_notes(db_path: Path) -
     async with await Storage.open(db_path) as storage:
         assert await storage.count_notes(ALICE) == 1
         assert (await storage.user_settings(ALICE)).language is None
+    assert raw_query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+@pytest.mark.asyncio
+async def test_version_4_search_index_is_rebuilt_per_owner(db_path: Path) -> None:
+    from bot.storage import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True)
+    now = "2026-01-01T00:00:00.000000+00:00"
+    with closing(sqlite3.connect(db_path)) as db:
+        db.executescript("\n".join(MIGRATIONS[:4]) + "\nPRAGMA user_version = 4;")
+        for note_id, user, title, texts in [
+            (1, ALICE, "Groceries", [("milk and eggs", "accepted"), ("secret", "dropped")]),
+            (2, BOB, None, [("milk for Bob", "kept")]),
+        ]:
+            db.execute(
+                "INSERT INTO notes (id, user_id, chat_id, title, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (note_id, user, user, title, now),
+            )
+            for position, (text, state) in enumerate(texts):
+                db.execute(
+                    "INSERT INTO lines (note_id, position, text, original_text, confidence, "
+                    "confidence_source, state, updated_at) "
+                    "VALUES (?, ?, ?, ?, 0.9, 'engine', ?, ?)",
+                    (note_id, position, text, text, state, now),
+                )
+            db.execute(  # the version-4 search row: no owner column yet
+                "INSERT INTO notes_fts (rowid, body, title) VALUES (?, ?, ?)",
+                (note_id, "\n".join(t for t, _ in texts), title or ""),
+            )
+        db.commit()
+    async with await Storage.open(db_path) as storage:
+        assert await search_ids(storage, ALICE, "milk") == [1]
+        assert await search_ids(storage, BOB, "milk") == [2]
+        assert await search_ids(storage, ALICE, "groceries") == [1]
+        assert await search_ids(storage, ALICE, "secret") == []  # dropped lines stay out
     assert raw_query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
