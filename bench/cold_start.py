@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.bot_load import photo_answered
 from bench.report import children, rss_mb
 from tests.fake_telegram import FakeTelegram
 
@@ -36,18 +37,10 @@ async def _until(predicate, timeout: float, what: str) -> float:
     return time.perf_counter()
 
 
-def _reply_seen(server: FakeTelegram, chat: int, photo_id: int) -> bool:
-    return any(
-        (m.get("reply_to_message") or {}).get("message_id") == photo_id
-        and "Note #" in m.get("text_plain", "")
-        for m in server.bot_messages(chat)
-    )
-
-
 async def _answer_time(server: FakeTelegram, user: int, photo: bytes) -> float:
     sent = server.send_photo(user, photo)
     started = time.perf_counter()
-    await _until(lambda: _reply_seen(server, user, sent["message_id"]), 300, "photo reply")
+    await _until(lambda: photo_answered(server, user, sent["message_id"]), 300, "photo reply")
     return time.perf_counter() - started
 
 
@@ -91,7 +84,7 @@ async def cold_start(folder: Path, photo: bytes, load_users: int) -> dict:
                     now = _memory(process.pid)
                     for key in ("main_mb", "workers_mb"):
                         peak[key] = max(peak[key], now[key])
-                    pending = [p for p in pending if not _reply_seen(server, *p)]
+                    pending = [p for p in pending if not photo_answered(server, *p)]
                     await asyncio.sleep(0.05)
                 process.terminate()
                 exit_code = await asyncio.wait_for(process.wait(), timeout=30)

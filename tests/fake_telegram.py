@@ -215,7 +215,8 @@ class FakeTelegram:
         self._open_queries: set[str] = set()  # pressed, not yet answered
         self._confirmed = 0
         self._failures: dict[str, list[int]] = {}  # method -> [count, retry_after]
-        self._wakeup = asyncio.Event()
+        self._wakeup = asyncio.Event()  # set when an update is queued: wakes long polls
+        self._activity = asyncio.Event()  # set after every Bot API call: wakes `wait_for`
         self._closing = False
         self._runner: web.AppRunner | None = None
 
@@ -229,7 +230,9 @@ class FakeTelegram:
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        sock = socket.socket()
+        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it, Nagle
+        # plus delayed ACKs add ~40 ms to every answer once a connection leaves quick-ACK mode.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         await web.SockSite(self._runner, sock).start()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -405,18 +408,48 @@ class FakeTelegram:
 
     # -- inspecting the bot ----------------------------------------------------------------
 
-    def bot_messages(self, chat_id: int) -> list[dict]:
-        """Snapshots of the bot's messages in the chat, as they are now (after edits), in order."""
-        messages = self._messages.get(chat_id, [])
-        return [copy.deepcopy(m) for m in messages if m["from"]["id"] == self.bot_user["id"]]
+    def _bot_messages_view(self, chat_id: int, after: int = 0):
+        """The bot's stored messages in the chat after message_id `after`, not copied."""
+        bot_id = self.bot_user["id"]
+        for message in self._messages.get(chat_id, []):
+            if message["message_id"] > after and message["from"]["id"] == bot_id:
+                yield message
+
+    def bot_messages(self, chat_id: int, *, after: int = 0) -> list[dict]:
+        """Snapshots of the bot's messages in the chat, as they are now (after edits), in order.
+
+        `after` skips messages up to that message_id.
+        """
+        return [copy.deepcopy(m) for m in self._bot_messages_view(chat_id, after)]
+
+    def find_bot_message(
+        self, chat_id: int, predicate: Callable[[dict], Any], *, after: int = 0
+    ) -> dict | None:
+        """A snapshot of the first bot message after `after` matching `predicate`, or None.
+
+        Only the match is copied, so calling this often (waiting loops, benchmarks) stays cheap.
+        The predicate gets the stored message: it must only read it. A message lacking a key
+        the predicate reads (a document has no "text") just doesn't match.
+        """
+        for message in self._bot_messages_view(chat_id, after):
+            try:
+                if predicate(message):
+                    return copy.deepcopy(message)
+            except KeyError:
+                continue
+        return None
 
     async def wait_for(self, predicate: Callable[[], T | bool | None], timeout: float = 10.0) -> T:
-        """Poll `predicate` every 10 ms until truthy; on timeout fail showing what the bot did."""
+        """Check `predicate` after every Bot API call the bot makes (and at least every 10 ms,
+        for conditions outside the server) until truthy; on timeout fail showing what the bot did.
+        """
         deadline = time.monotonic() + timeout
         while not (result := predicate()):
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise AssertionError(f"condition not met within {timeout}s\n{self._dump()}")
-            await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._activity.wait(), min(0.01, remaining))
         return result  # type: ignore[return-value]
 
     async def wait_for_message(
@@ -429,18 +462,10 @@ class FakeTelegram:
     ) -> dict:
         """The first bot message in the chat after message_id `after` matching `predicate`.
 
-        Matched against current content, so edits count. A message lacking a key the predicate
-        reads (a document has no "text") just doesn't match.
+        Matched against current content, so edits count (see `find_bot_message`).
         """
-
-        def matches(message: dict) -> bool:
-            try:
-                return message["message_id"] > after and bool(predicate(message))
-            except KeyError:
-                return False
-
         return await self.wait_for(
-            lambda: next((m for m in self.bot_messages(chat_id) if matches(m)), None), timeout
+            lambda: self.find_bot_message(chat_id, predicate, after=after), timeout
         )
 
     async def wait_for_callback_answer(self, callback_id: str, timeout: float = 10.0) -> dict:
@@ -548,6 +573,9 @@ class FakeTelegram:
             result = await handler(params)
         except ApiError as error:
             return web.json_response(error.body, status=error.body["error_code"])
+        finally:
+            self._activity.set()
+            self._activity = asyncio.Event()
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
