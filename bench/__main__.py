@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench import bot_load, cold_start, engine, search_scale
-from bench.corpus import note_image
+from bench.corpus import dense_page, note_image, whiteboard_image
 from bench.report import machine, ms, percentile, table
 from bot.ocr_engine import EngineConfig
 from bot.runtime import prepare_engine_runtime
@@ -20,12 +20,14 @@ from bot.runtime import prepare_engine_runtime
 FULL = {
     "sizes": {0.3: 8, 1.0: 8, 3.0: 4, 12.0: 2},  # megapixels: images per size
     "bot_megapixels": 1.0,
-    "downscale_megapixels": 12.0,
+    "downscale_fonts": [30, 45, 70],
+    "downscale_width": 4000,
+    "whiteboard_width": 1600,
     "gil_images": 8,
     "bot_images": 16,
     "users": [1, 4, 16],
     "workers": [1, 2],
-    "downscale_sides": [1600, 2000, 3000, 4000],
+    "downscale_sides": [1600, 2000, 2560, 3000, 4000],
     "search_lines": [10_000, 100_000, 1_000_000],
     "search_probes": 400,
     "load_users": 16,
@@ -33,13 +35,15 @@ FULL = {
 QUICK = {
     "sizes": {0.1: 1},
     "bot_megapixels": 0.1,
-    "downscale_megapixels": 0.1,
+    "downscale_fonts": [40],
+    "downscale_width": 900,
+    "whiteboard_width": 800,
     "rows": 2,
     "gil_images": 1,
     "bot_images": 2,
     "users": [1, 2],
     "workers": [1],
-    "downscale_sides": [800, 4000],
+    "downscale_sides": [600, 2560],
     "search_lines": [1_000, 2_000],
     "search_probes": 10,
     "load_users": 1,
@@ -90,6 +94,21 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     parallel += [await engine.processes_run(config, gil, workers) for workers in (1, 2)]
     results["parallelism"] = parallel
     print(table("Threads (one process) vs worker processes, same images", parallel), flush=True)
+    results["gil"] = engine.gil_probe(config, one_mp[0])
+    print(
+        table(
+            "Does recognize() release the GIL? (a Python thread ticking every 5 ms)",
+            [results["gil"]],
+        ),
+        flush=True,
+    )
+
+    print("1d. layout detection modes", flush=True)
+    page, page_lines = note_image(plan["bot_megapixels"], seed=100, rows=plan.get("rows"))
+    board, board_notes = whiteboard_image(seed=3, width=plan["whiteboard_width"])
+    kinds = [("page", page, page_lines), ("whiteboard", board, board_notes)]
+    results["areas_modes"] = engine.areas_modes(config, kinds, ["UNIVERSAL", "LEAN"])
+    print(table("Layout detection: UNIVERSAL (the bot's) vs LEAN", results["areas_modes"]))
 
     print("1c. bot throughput", flush=True)
     throughput, memory = [], {}
@@ -129,8 +148,8 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
 
     print("3. search at scale (filling the database…)", flush=True)
 
-    async def via_bot(path: Path, picks: list[tuple[int, str]]) -> list[float]:
-        return await bot_load.search_round_trips(config, path, picks)
+    async def via_bot(path: Path, picks: list[tuple[int, str]], gap_s: float) -> list[float]:
+        return await bot_load.search_round_trips(config, path, picks, gap_s)
 
     search = await search_scale.grow_and_measure(
         folder / "search" / "notes.db", plan["search_lines"], plan["search_probes"], via_bot
@@ -153,10 +172,11 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     print(table("Cold start", [{k: v for k, v in started.items() if not k.startswith("memory")}]))
 
     print("6. downscaling a large image before OCR", flush=True)
-    big, lines = note_image(plan["downscale_megapixels"], seed=5, rows=plan.get("rows"))
-    rows = engine.downscale(config, big, " ".join(lines), plan["downscale_sides"])
+    width = plan["downscale_width"]
+    pages = [(px, *dense_page(px, width=width)) for px in plan["downscale_fonts"]]
+    rows = engine.downscale(config, pages, plan["downscale_sides"])
     results["downscale"] = rows if isinstance(rows, list) else [rows]
-    title = f"One {plan['downscale_megapixels']:g} MP image at several max_side limits"
+    title = f"Pages {width}×{width * 3 // 4} with text of several sizes, at several max_side limits"
     print(table(title, results["downscale"]), flush=True)
 
 

@@ -7,7 +7,7 @@ import math
 import random
 from functools import cache
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from tests.images import font
 
@@ -59,6 +59,61 @@ def note_image(
         draw.text(
             (size, size // 2 + index * round(size * 1.8)), text, font=typeface, fill=(20, 20, 30)
         )
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue(), lines
+
+
+WHITEBOARD_NOTES = [
+    "Sprint goals",
+    "Fix login bug",
+    "Deploy Friday",
+    "Ask Maria",
+    "Budget 2026",
+    "Review tests",
+]
+
+
+def whiteboard_image(seed: int = 0, width: int = 1600) -> tuple[bytes, list[str]]:
+    """A photo-like 4:3 whiteboard: tilted notes in two columns, frame and divider lines,
+    uneven light, blur and speckle. Harder than a clean page for the engine's layout detection.
+    """
+    height = width * 3 // 4
+    rng = random.Random(seed)
+    image = Image.new("L", (width, height), 235)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, width, 4):
+        draw.line([(x, 0), (x, height)], fill=225 + x * 20 // width)
+    for index, text in enumerate(WHITEBOARD_NOTES):
+        layer = Image.new("L", (700, 120), 0)
+        ImageDraw.Draw(layer).text((10, 10), text, font=font(rng.randint(50, 70)), fill=255)
+        layer = layer.rotate(rng.uniform(-8, 8), expand=True)
+        x = (index % 2) * width // 2 + rng.randint(20, 80)
+        y = (index // 2) * height * 19 // 60 + rng.randint(20, 120)
+        image.paste(0, (x, y), layer)
+    draw.rectangle([30, 30, width - 30, height - 30], outline=120, width=6)
+    draw.line([(width // 2 - 20, 60), (width // 2 - 20, height - 60)], fill=140, width=4)
+    image = image.filter(ImageFilter.GaussianBlur(1.2))
+    pixels = image.load()
+    for _ in range(width * height // 20):
+        x, y = rng.randrange(width), rng.randrange(height)
+        pixels[x, y] = max(0, pixels[x, y] - rng.randint(0, 60))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue(), list(WHITEBOARD_NOTES)
+
+
+def dense_page(font_px: int, seed: int = 1, width: int = 4000) -> tuple[bytes, list[str]]:
+    """A 4:3 page (12 MP at the default width) filled with lines of `font_px` text."""
+    height = width * 3 // 4
+    rng = random.Random(seed)
+    lines = note_lines(rng, (height - font_px) // round(font_px * 1.8), (3, 6))
+    image = Image.new("RGB", (width, height), (248, 246, 240))
+    draw = ImageDraw.Draw(image)
+    typeface = font(font_px)
+    for index, text in enumerate(lines):
+        y = font_px // 2 + index * round(font_px * 1.8)
+        draw.text((font_px, y), text, font=typeface, fill=(20, 20, 30))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
     return buffer.getvalue(), lines

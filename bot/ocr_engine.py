@@ -42,6 +42,9 @@ class EngineConfig:
     resources_dir: str = "data/aspose"
     auto_download: bool = True
     max_side: int = DEFAULT_OCR_MAX_SIDE
+    # Aspose's layout detection. UNIVERSAL (its default) finds sparse, tilted text on photos;
+    # LEAN is twice as fast on clean pages but loses whiteboard text (BENCHMARKS.md).
+    areas_mode: str = "UNIVERSAL"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class AsposeEngine:
         resources = Path(config.resources_dir)
         resources.mkdir(parents=True, exist_ok=True)
         ocr.Resources.set_local_path(str(resources.resolve()))
+        # The engine's own error log goes with its other files, not into the working directory.
+        ocr.Logging.set_log_file_path(str(resources.resolve() / "Aspose.OCR.log.txt"))
         ocr.Resources.allow_automatic_downloads(config.auto_download)
         if config.license_path:
             try:
@@ -111,6 +116,7 @@ class AsposeEngine:
     def _settings(self, language: str):
         settings = self._ocr.RecognitionSettings()
         settings.language = self.language_enum(language)
+        settings.detect_areas_mode = getattr(self._ocr.DetectAreasMode, self.config.areas_mode)
         return settings
 
     def _estimator(self, language: str) -> ConfidenceEstimator:

@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 SECTIONS = [
     "engine_per_size",
     "parallelism",
+    "gil",
+    "areas_modes",
     "bot_throughput",
     "responsiveness",
     "search",
@@ -38,6 +40,8 @@ def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
     assert all(row["p50_s"] > 0 for row in results["bot_throughput"])
     assert [row["lines"] for row in results["search"]] == [1000, 2000]
     assert results["search"][-1]["db_mb"] > 0
+    assert isinstance(results["gil"]["gil_released"], bool)
+    assert {row["areas_mode"] for row in results["areas_modes"]} == {"UNIVERSAL", "LEAN"}
     assert results["cold_start"]["exit_code_after_sigterm"] == 0
     assert results["cold_start"]["memory_engine_loaded"]["workers_mb"] > 0
     for section in ("Engine alone", "Bot (fake Bot API", "Search latency", "Cold start"):
