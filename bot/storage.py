@@ -261,26 +261,39 @@ def _job(row: sqlite3.Row) -> Job:
 
 
 class Storage:
-    """One SQLite connection for the whole bot; a lock keeps transactions from interleaving."""
+    """Two SQLite connections: one for writes and one for reads, each with its own lock.
 
-    def __init__(self, path: Path, db: aiosqlite.Connection) -> None:
+    WAL lets a reader see the last committed state while a write is in progress, so a user's
+    /search or /notes never queues behind the writes of a burst of incoming photos. Each
+    lock keeps its connection's transactions from interleaving.
+    """
+
+    def __init__(self, path: Path, db: aiosqlite.Connection, reader: aiosqlite.Connection):
         self.path = path
         self._db: aiosqlite.Connection | None = db
+        self._reader: aiosqlite.Connection | None = reader
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     # --- lifecycle ---
+
+    @staticmethod
+    async def _connect(path: Path) -> aiosqlite.Connection:
+        # Autocommit mode: transactions are explicit (BEGIN ... COMMIT).
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA busy_timeout = 5000")
+        return db
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
         """Open (creating if needed) and migrate; any failure is one clear StorageError."""
         path = Path(path)
-        db: aiosqlite.Connection | None = None
+        opened: list[aiosqlite.Connection] = []
         try:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-            db = await aiosqlite.connect(path, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            await db.execute("PRAGMA busy_timeout = 5000")
+            db = await cls._connect(path)
+            opened.append(db)
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
@@ -290,16 +303,19 @@ class Storage:
                 detail = " ".join("; ".join(map(str, problems)).split())[:200]
                 raise StorageError(f"database {path} is corrupt (quick_check: {detail})")
             await cls._migrate(db, path)
+            reader = await cls._connect(path)
+            opened.append(reader)
+            await reader.execute("PRAGMA query_only = ON")  # a read path can never write
         except BaseException as error:
-            if db is not None:
+            for connection in opened:
                 with suppress(Exception):
-                    await db.close()
+                    await connection.close()
             if isinstance(error, StorageError):
                 raise
             if isinstance(error, sqlite3.Error | OSError):
                 raise StorageError(f"cannot open database {path}: {_one_line(error)}") from error
             raise
-        return cls(path, db)
+        return cls(path, db, reader)
 
     @staticmethod
     async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
@@ -324,7 +340,11 @@ class Storage:
                 raise
 
     async def close(self) -> None:
-        """Close the connection (idempotent); WAL content is checkpointed by SQLite."""
+        """Close both connections (idempotent); SQLite checkpoints the WAL on the last close."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            async with self._read_lock:
+                await reader.close()
         db, self._db = self._db, None
         if db is not None:
             async with self._lock:
@@ -341,16 +361,16 @@ class Storage:
     ) -> None:
         await self.close()
 
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
+    def _open(self, connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if connection is None:
             raise StorageError(f"database {self.path} is closed")
-        return self._db
+        return connection
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One committed transaction; IMMEDIATE so it never fails halfway on a lock upgrade."""
         async with self._lock:
-            db = self._conn()
+            db = self._open(self._db)
             await db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -363,9 +383,16 @@ class Storage:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Reads wait for any open transaction, so they never see half of one."""
-        async with self._lock:
-            yield self._conn()
+        """A read transaction on the reader connection: every statement in it sees the same
+        committed state, never half of a write, and it does not wait for writes."""
+        async with self._read_lock:
+            db = self._open(self._reader)
+            await db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                with suppress(sqlite3.Error):
+                    await db.execute("COMMIT")
 
     # --- small helpers (callers hold the lock) ---
 

@@ -235,6 +235,22 @@ async def test_concurrent_writes_do_not_interleave(storage: Storage) -> None:
 
 
 @pytest.mark.asyncio
+async def test_reads_neither_wait_for_nor_see_an_open_write(storage: Storage) -> None:
+    saved = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("milk")])
+    # Hold a write transaction open (as a slow burst of writes would) with an uncommitted note.
+    async with storage._write() as db:
+        await db.execute(
+            "INSERT INTO notes (user_id, chat_id, created_at) VALUES (?, ?, ?)",
+            (ALICE, CHAT_A, "2026-01-01T00:00:00.000000+00:00"),
+        )
+        count = await asyncio.wait_for(storage.count_notes(ALICE), timeout=2)
+        hits = await asyncio.wait_for(search_ids(storage, ALICE, "milk"), timeout=2)
+    assert count == 1  # the committed note only, not half of the open write
+    assert hits == [saved.id]
+    assert await storage.count_notes(ALICE) == 2  # committed now
+
+
+@pytest.mark.asyncio
 async def test_list_count_rename_delete(storage: Storage) -> None:
     ids = [
         (await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"note {i}")])).id
