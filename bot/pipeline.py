@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
@@ -27,6 +27,7 @@ from bot.ocr_engine import ModelMissing, OcrFailed
 from bot.ocr_service import OcrService, OcrTimeout
 from bot.review import TITLE_LIMIT, classify
 from bot.storage import JobNotFound, Storage
+from bot.waiting_line import WaitingLine
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class PhotoPipeline:
         self.keyboards = keyboards
         self.settings = settings
         self._tasks: set[asyncio.Task] = set()
+        self.line = WaitingLine(slots=ocr.workers + 1)
         self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
 
     # --- scheduling ---
@@ -164,24 +166,54 @@ class PhotoPipeline:
         if lead.attempts > MAX_ATTEMPTS:
             await self._fail(jobs, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
             return
-        if lead.status_message_id is None:
-            ahead = max(0, self.ocr.in_flight - self.ocr.workers)
-            status = await self.bot.send_message(
-                lead.chat_id,
-                messages.working(ahead, pages=len(jobs)),
-                reply_to_message_id=lead.message_id,
-                allow_sending_without_reply=True,
-            )
-            await self.storage.set_job_status_message(lead.id, status.message_id)
-            lead = await self.storage.get_job(lead.id)
-            jobs[0] = lead
-        await self._typing(lead.chat_id)
-
         prefs = await self.storage.user_settings(lead.user_id)
-        language = prefs.language or self.settings.ocr_language
+        async with self.line.place() as ahead:
+            if lead.status_message_id is None:
+                status = await self.bot.send_message(
+                    lead.chat_id,
+                    messages.working(ahead, pages=len(jobs)),
+                    reply_to_message_id=lead.message_id,
+                    allow_sending_without_reply=True,
+                )
+                await self.storage.set_job_status_message(lead.id, status.message_id)
+                jobs[0] = lead = replace(lead, status_message_id=status.message_id)
+            async with self.line.turn():
+                read = await self._read_pages(jobs, prefs.language or self.settings.ocr_language)
+        if read is None:
+            return  # the user has been told why
+        lines, trial, skipped = read
         threshold = (
             prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
         )
+        drafts = classify(lines, threshold / 100)
+        note = await self.storage.create_note(
+            user_id=lead.user_id,
+            chat_id=lead.chat_id,
+            lines=drafts,
+            title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
+            file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
+            engine_mode="trial" if trial else "licensed",
+            job_ids=[job.id for job in jobs],
+        )
+        log.info(
+            "event=note_created job=%d user=%d note=%d pages=%d lines=%d pending=%d",
+            lead.id,
+            lead.user_id,
+            note.id,
+            len(jobs),
+            len(note.lines),
+            len(note.pending_lines),
+        )
+        await self._deliver(jobs, note, trial=trial, skipped=skipped)
+
+    async def _read_pages(
+        self, jobs: list[Job], language: str
+    ) -> tuple[list[RecognizedLine], bool, list[str]] | None:
+        """Download and OCR every page, in order: (lines, trial mode, pages skipped and why).
+
+        None when nothing could be read; the job has then failed and the user was told.
+        """
+        await self._typing(jobs[0].chat_id)
         lines: list[RecognizedLine] = []
         trial = False
         skipped: list[str] = []
@@ -225,32 +257,12 @@ class PhotoPipeline:
                 continue
             if len(jobs) == 1:
                 await self._fail(jobs, user_text, reason)
-                return
+                return None
             skipped.append(f"page {page}: {user_text}")
         if len(skipped) == len(jobs):
             await self._fail(jobs, messages.ALBUM_UNREADABLE, "; ".join(skipped))
-            return
-
-        drafts = classify(lines, threshold / 100)
-        note = await self.storage.create_note(
-            user_id=lead.user_id,
-            chat_id=lead.chat_id,
-            lines=drafts,
-            title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
-            file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
-            engine_mode="trial" if trial else "licensed",
-            job_ids=[job.id for job in jobs],
-        )
-        log.info(
-            "event=note_created job=%d user=%d note=%d pages=%d lines=%d pending=%d",
-            lead.id,
-            lead.user_id,
-            note.id,
-            len(jobs),
-            len(note.lines),
-            len(note.pending_lines),
-        )
-        await self._deliver(jobs, note, trial=trial, skipped=skipped)
+            return None
+        return lines, trial, skipped
 
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:

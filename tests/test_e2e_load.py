@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -55,3 +56,18 @@ async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_servic
     assert queued_when_help_answered > 0, f"help took {help_latency:.3f}s"
     refusals = [m for u in USERS for m in telegram.bot_messages(u) if "waiting" in text(m)]
     assert refusals == []
+
+
+async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_for, ocr_service):
+    users = [7100, 7101, 7102]
+    async with running_bot(settings_for(telegram), ocr_service):
+        for user in users:  # at once, one OCR worker: the second and third must wait
+            telegram.send_photo(user, render_note([f"Queue {user}", "Lorem ipsum"], width=700))
+        for user in users:
+            await telegram.wait_for_message(user, lambda m: "Note #" in text(m), timeout=120)
+    statuses = [edit["old_text"] for edit in telegram.edits if "Recognizing" in edit["old_text"]]
+    places = sorted(
+        int(found.group(1)) if (found := re.search(r"(\d+) photo\(s\) ahead", s)) else 0
+        for s in statuses
+    )
+    assert places == [0, 1, 2], statuses
