@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.button_support import int_fields, refuse_stale
+from bot.callbacks import InvalidCallback
 from bot.delivery import edit_html, send_reply
 from bot.handler_support import command, reply, services
 from bot.models import Line, Note, ReviewAction
@@ -129,12 +130,32 @@ async def on_review_button(
     await _announce_if_complete(context, note)
 
 
+def _review_line_id(svc: Services, message: Message, user_id: int) -> int | None:
+    """The line a review message asks about, read from its signed buttons (None if it has
+    none, or they were not issued to this user)."""
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            try:
+                kind, fields = svc.signer.decode(user_id, button.callback_data)
+            except InvalidCallback:
+                continue
+            if kind in ACTIONS and fields and fields[0].isdigit():
+                return int(fields[0])
+    return None
+
+
 async def _retype_target(svc: Services, message: Message, user_id: int) -> Line | None:
+    """The line a text retypes: the one whose review message it replies to, else the one the
+    user pressed Retype on."""
     replied = message.reply_to_message
     if replied is not None:
         line = await svc.storage.line_by_review_message(
             user_id, message.chat_id, replied.message_id
         )
+        if line is None and (line_id := _review_line_id(svc, replied, user_id)) is not None:
+            # Sent, but not yet (or, after a crash, never) recorded as the line's message.
+            line = await svc.storage.get_line(user_id, line_id)
         if line is not None:
             return line
     return await svc.storage.retype_target(user_id)

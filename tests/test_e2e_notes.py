@@ -8,6 +8,10 @@ and no watermark reaches the user or the database.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from contextlib import closing
+
 import pytest
 
 from bot.models import LineState
@@ -168,6 +172,26 @@ async def test_retype_by_replying_to_the_line(telegram, settings_for, ocr_servic
     assert note.lines[0].text == "Typed as a reply"
     assert note.lines[0].state is LineState.RETYPED
     assert note.lines[0].original_text != "Typed as a reply"
+
+
+async def test_reply_to_a_review_message_never_recorded_still_retypes_its_line(
+    telegram, settings_for, ocr_service
+):
+    async with running_bot(settings_for(telegram), ocr_service) as app:
+        review = await photo_with_pending_line(telegram, ALICE)
+        # A crash between sending a review message and recording its id leaves the line
+        # without it; that moment can't be hit on purpose, so the test erases the record.
+        database = app.bot_data["services"].storage.path
+        await asyncio.to_thread(forget_review_messages, database)
+        telegram.send_text(ALICE, "Typed as a reply", reply_to_message_id=review["message_id"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
+        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=5, offset=0)
+    assert note.lines[0].text == "Typed as a reply"
+
+
+def forget_review_messages(database) -> None:
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute("UPDATE lines SET review_message_id = NULL")
 
 
 async def test_restart_keeps_notes_and_pending_buttons(telegram, settings_for, ocr_service):
