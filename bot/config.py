@@ -43,6 +43,7 @@ class Settings:
     aspose_license_path: Path | None = None
     aspose_resources_dir: Path = Path("data/aspose")
     aspose_auto_download: bool = True
+    aspose_openssl_dir: Path | None = None
     log_level: str = "INFO"
     callback_secret: str | None = None
     max_pending_per_user: int = 3
@@ -123,6 +124,7 @@ class Settings:
             aspose_license_path=license_path,
             aspose_resources_dir=Path(get("ASPOSE_RESOURCES_DIR") or "data/aspose"),
             aspose_auto_download=convert("ASPOSE_AUTO_DOWNLOAD", _truthy, True),
+            aspose_openssl_dir=convert("ASPOSE_OPENSSL_DIR", Path, None),
             log_level=log_level,
             callback_secret=get("CALLBACK_SECRET"),
             max_pending_per_user=max_pending,

@@ -41,10 +41,15 @@ class EngineConfig:
     license_path: str | None = None
     resources_dir: str = "data/aspose"
     auto_download: bool = True
+    openssl_dir: str | None = None  # None: ASPOSE_OPENSSL_DIR or the project's vendor folder
     max_side: int = DEFAULT_OCR_MAX_SIDE
     # Aspose's layout detection. UNIVERSAL (its default) finds sparse, tilted text on photos;
     # LEAN is twice as fast on clean pages but loses whiteboard text (BENCHMARKS.md).
     areas_mode: str = "UNIVERSAL"
+
+    @property
+    def openssl_path(self) -> Path | None:
+        return Path(self.openssl_dir) if self.openssl_dir else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class AsposeEngine:
     """A ready Aspose engine; build once per process (the first call warms up for seconds)."""
 
     def __init__(self, config: EngineConfig) -> None:
-        prepare_engine_runtime()
+        prepare_engine_runtime(config.openssl_path)
         import aspose.ocr as ocr
 
         self._ocr = ocr

@@ -72,7 +72,7 @@ class OcrService:
 
     def start(self) -> None:
         """Check prerequisites here (clear error, no native abort later) and start workers."""
-        prepare_engine_runtime()
+        prepare_engine_runtime(self.config.openssl_path)
         if self._pool is None:
             self._pool = ProcessPool(
                 max_workers=self.workers,

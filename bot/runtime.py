@@ -25,17 +25,19 @@ def openssl_dir() -> Path:
     return Path(os.environ.get("ASPOSE_OPENSSL_DIR") or DEFAULT_OPENSSL_DIR)
 
 
-def prepare_engine_runtime() -> None:
+def prepare_engine_runtime(folder: Path | None = None) -> None:
     """Make OpenSSL 1.1 loadable by name and disable ICU lookups; idempotent.
 
-    Loading the libraries with RTLD_GLOBAL means the runtime's later `dlopen("libssl.so.1.1")`
-    finds the already-loaded copies, so no LD_LIBRARY_PATH is needed before Python starts.
+    `folder` holds the two libraries (ASPOSE_OPENSSL_DIR); None means the environment's
+    setting or the project's `vendor/openssl11`. Loading the libraries with RTLD_GLOBAL means
+    the runtime's later `dlopen("libssl.so.1.1")` finds the already-loaded copies, so no
+    LD_LIBRARY_PATH is needed before Python starts.
     """
     global _loaded
     os.environ.setdefault("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
     if _loaded:
         return
-    folder = openssl_dir()
+    folder = folder or openssl_dir()
     for name in _LIBS:
         candidate = folder / name
         target = str(candidate) if candidate.is_file() else name  # fall back to the system's

@@ -84,6 +84,21 @@ def test_missing_openssl_is_a_clear_error_not_a_native_abort(tmp_path: Path) -> 
     assert "Process terminated" not in result.stderr
 
 
+def test_bot_reads_the_openssl_folder_from_its_env_file(tmp_path: Path) -> None:
+    # The bot checks the engine's prerequisites before it talks to Telegram: a folder without
+    # OpenSSL 1.1, named only in `.env`, must stop it with the clear message.
+    empty = tmp_path / "no-openssl"
+    empty.mkdir()
+    (tmp_path / ".env").write_text(
+        "TELEGRAM_BOT_TOKEN=123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+        f"ASPOSE_OPENSSL_DIR={empty}\n"
+    )
+    result = run_bot(env={}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"not found in {empty}" in result.stderr
+    assert "Process terminated" not in result.stderr
+
+
 def test_offline_handwriting_download_falls_back_to_the_built_in_model(tmp_path: Path) -> None:
     """Automatic download allowed, but there is no internet: the fallback path, for real."""
     image = tmp_path / "note.png"

@@ -77,6 +77,25 @@ async def test_caption_of_a_single_photo_is_the_title(telegram, settings_for, oc
     assert note.title == "Shopping list"
 
 
+async def test_longest_caption_becomes_a_short_title_shown_as_text(
+    telegram, settings_for, ocr_service
+):
+    caption = "<b>Plan</b> & " + "very long caption " * 60  # Telegram allows 1024 characters
+    caption = caption[:1024]
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+        telegram.send_photo(ALICE, render_note(PAGES[2]), caption=caption)
+        result = await telegram.wait_for_message(
+            ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
+        )
+        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+    assert note.title is not None
+    assert len(note.title) == 100
+    assert note.title.startswith("<b>Plan</b> & very long caption")
+    assert note.title.endswith("…")
+    assert note.title in text(result)  # shown literally: the markup is text, not formatting
+    assert not any(e["type"] == "bold" and e["offset"] > 10 for e in result.get("entities", []))
+
+
 async def test_album_interrupted_before_reading_is_one_note_after_restart(
     telegram, settings_for, ocr_service
 ):
