@@ -31,6 +31,7 @@ FULL = {
     "search_lines": [10_000, 100_000, 1_000_000],
     "search_probes": 400,
     "load_users": 16,
+    "idle_s": 8.0,
 }
 QUICK = {
     "sizes": {0.1: 1},
@@ -47,6 +48,7 @@ QUICK = {
     "search_lines": [1_000, 2_000],
     "search_probes": 10,
     "load_users": 1,
+    "idle_s": 1.0,
 }
 
 
@@ -158,8 +160,10 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     print(table("Search latency and database size", search), flush=True)
 
     print("4/5. cold start and memory of `python -m bot`", flush=True)
-    started = await cold_start.cold_start(folder, one_mp[0], plan["load_users"])
+    started = await cold_start.cold_start(folder / "cold", one_mp[0], plan["load_users"])
     results["cold_start"] = started
+    lazy = await cold_start.without_warm_up(folder / "lazy", one_mp[0], plan["idle_s"])
+    results["cold_start_without_warm_up"] = lazy
     memory_rows = [
         {"stage": stage, **started[key]}
         for stage, key in (
@@ -168,8 +172,19 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
             (f"{plan['load_users']} users at once (peak)", "memory_peak_under_load"),
         )
     ]
+    memory_rows += [
+        {"stage": f"OCR_WARM_UP=false, idle {plan['idle_s']} s", **lazy["memory_idle"]},
+        {"stage": "OCR_WARM_UP=false, after 2 photos", **lazy["memory_after_photos"]},
+    ]
     print(table("Memory of the bot process and its OCR workers (RSS)", memory_rows), flush=True)
     print(table("Cold start", [{k: v for k, v in started.items() if not k.startswith("memory")}]))
+    print(
+        table(
+            f"OCR_WARM_UP=false: photos sent after {plan['idle_s']} s idle",
+            [{k: v for k, v in lazy.items() if not k.startswith("memory")}],
+        ),
+        flush=True,
+    )
 
     print("6. downscaling a large image before OCR", flush=True)
     width = plan["downscale_width"]

@@ -44,25 +44,36 @@ async def _answer_time(server: FakeTelegram, user: int, photo: bytes) -> float:
     return time.perf_counter() - started
 
 
+def _env(server: FakeTelegram, folder: Path, warm_up: bool) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": server.base_url,
+        "TELEGRAM_FILE_BASE_URL": server.base_file_url,
+        "DATABASE_PATH": str(folder / "notes.db"),
+        "ASPOSE_RESOURCES_DIR": str(folder / "aspose"),
+        "ASPOSE_AUTO_DOWNLOAD": "false",
+        "OCR_CONFIDENCE_THRESHOLD": "0",
+        "OCR_WARM_UP": "true" if warm_up else "false",
+        "LOG_LEVEL": "INFO",
+    }
+
+
 async def cold_start(folder: Path, photo: bytes, load_users: int) -> dict:
     """Run the bot as a subprocess against the fake server and time/measure each stage."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     log_path = folder / "bot.log"
     async with FakeTelegram(token=TOKEN) as server:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": server.base_url,
-            "TELEGRAM_FILE_BASE_URL": server.base_file_url,
-            "DATABASE_PATH": str(folder / "notes.db"),
-            "ASPOSE_RESOURCES_DIR": str(folder / "aspose"),
-            "ASPOSE_AUTO_DOWNLOAD": "false",
-            "OCR_CONFIDENCE_THRESHOLD": "0",
-            "LOG_LEVEL": "INFO",
-        }
         with log_path.open("w") as log:
             started = time.perf_counter()
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=REPO, env=env, stdout=log, stderr=log
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=REPO,
+                env=_env(server, folder, warm_up=True),
+                stdout=log,
+                stderr=log,
             )
             try:
                 polled = await _until(
@@ -105,4 +116,42 @@ async def cold_start(folder: Path, photo: bytes, load_users: int) -> dict:
         "memory_peak_under_load": peak,
         "load_users": load_users,
         "exit_code_after_sigterm": exit_code,
+    }
+
+
+async def without_warm_up(folder: Path, photo: bytes, idle_s: float) -> dict:
+    """OCR_WARM_UP=false: memory while idle, and the first photo sent after `idle_s`."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    log_path = folder / "bot.log"
+    async with FakeTelegram(token=TOKEN) as server:
+        with log_path.open("w") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=REPO,
+                env=_env(server, folder, warm_up=False),
+                stdout=log,
+                stderr=log,
+            )
+            try:
+                await _until(
+                    lambda: any(m == "getUpdates" for m, _ in server.requests), 120, "first poll"
+                )
+                await asyncio.sleep(idle_s)
+                idle = _memory(process.pid)
+                first_s = await _answer_time(server, 1, photo)
+                second_s = await _answer_time(server, 2, photo)
+                after = _memory(process.pid)
+                process.terminate()
+                await asyncio.wait_for(process.wait(), timeout=30)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+    return {
+        "idle_s": idle_s,
+        "first_photo_s": round(first_s, 2),
+        "second_photo_s": round(second_s, 2),
+        "memory_idle": idle,
+        "memory_after_photos": after,
     }

@@ -163,7 +163,9 @@ async def start_services(application: Application) -> None:
     keyboards = Keyboards(signer)
     pipeline = PhotoPipeline(application.bot, storage, ocr, keyboards, settings)
     application.bot_data["services"] = Services(settings, storage, ocr, signer, keyboards, pipeline)
-    if shared is None:
+    if shared is None and settings.ocr_warm_up:
+        # In the background: the bot answers commands at once, the first photo finds the
+        # engine ready (it saves ~1.5 s of the first OCR call; BENCHMARKS.md, "Cold start").
         application.bot_data["warm_up"] = asyncio.create_task(ocr.warm_up())
     try:
         await application.bot.set_my_commands(COMMANDS)

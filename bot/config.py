@@ -40,6 +40,7 @@ class Settings:
     ocr_language: str = "ENG"
     ocr_workers: int = 1
     ocr_timeout_s: float = 120.0
+    ocr_warm_up: bool = True
     aspose_license_path: Path | None = None
     aspose_resources_dir: Path = Path("data/aspose")
     aspose_auto_download: bool = True
@@ -121,6 +122,7 @@ class Settings:
             ocr_language=(get("OCR_LANGUAGE") or "ENG").upper(),
             ocr_workers=workers,
             ocr_timeout_s=timeout,
+            ocr_warm_up=convert("OCR_WARM_UP", _truthy, True),
             aspose_license_path=license_path,
             aspose_resources_dir=Path(get("ASPOSE_RESOURCES_DIR") or "data/aspose"),
             aspose_auto_download=convert("ASPOSE_AUTO_DOWNLOAD", _truthy, True),

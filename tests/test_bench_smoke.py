@@ -17,6 +17,7 @@ SECTIONS = [
     "responsiveness",
     "search",
     "cold_start",
+    "cold_start_without_warm_up",
     "downscale",
 ]
 
@@ -44,5 +45,6 @@ def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
     assert {row["areas_mode"] for row in results["areas_modes"]} == {"UNIVERSAL", "LEAN"}
     assert results["cold_start"]["exit_code_after_sigterm"] == 0
     assert results["cold_start"]["memory_engine_loaded"]["workers_mb"] > 0
+    assert results["cold_start_without_warm_up"]["first_photo_s"] > 0
     for section in ("Engine alone", "Bot (fake Bot API", "Search latency", "Cold start"):
         assert section in run.stdout

@@ -38,6 +38,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_CONFIDENCE_THRESHOLD": "abc"}, "not a valid value"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_CONFIDENCE_THRESHOLD": "150"}, "between 0 and 100"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_WORKERS": "0"}, "at least 1"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_WARM_UP": "maybe"}, "not a valid value"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "not a logging level"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "ASPOSE_LICENSE_PATH": "/nope.lic"}, "not a readable"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "ALLOWED_USER_IDS": "1, x"}, "not a valid value"),

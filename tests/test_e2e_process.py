@@ -124,6 +124,34 @@ async def test_sigterm_stops_cleanly_with_exit_code_0(telegram: FakeTelegram, tm
     assert TOKEN not in log
 
 
+async def test_engine_warms_up_at_start_unless_told_not_to(telegram: FakeTelegram, tmp_path: Path):
+    logs = {}
+    for warm_up in ("true", "false"):
+        workdir = tmp_path / warm_up
+        workdir.mkdir()
+        bot = BotProcess(telegram, workdir, OCR_WARM_UP=warm_up)
+        await bot.start()
+        try:
+            telegram.send_text(ALICE, "/help")
+            await telegram.wait_for_message(
+                ALICE, lambda m: "/search" in m["text_plain"], timeout=60
+            )
+            if warm_up == "true":
+                await telegram.wait_for(
+                    lambda log=bot.log: "event=ocr_ready" in log.read_text(), timeout=60
+                )
+            else:
+                await asyncio.sleep(6)  # longer than a warm-up takes here (~5 s from start)
+            assert bot.process is not None
+            bot.process.send_signal(signal.SIGTERM)
+            assert await bot.wait(15) == 0
+        finally:
+            await bot.stop()
+        logs[warm_up] = bot.log.read_text()
+    assert "event=ocr_ready" in logs["true"]
+    assert "event=ocr_ready" not in logs["false"]
+
+
 async def test_corrupt_database_is_a_clear_error_at_start(telegram: FakeTelegram, tmp_path: Path):
     (tmp_path / "notes.db").write_bytes(b"this is not a database" * 100)
     bot = BotProcess(telegram, tmp_path)
