@@ -33,6 +33,7 @@ from bot.models import (
     SearchHit,
     UserSettings,
 )
+from bot.priority_lock import PriorityLock
 from bot.search_query import user_match
 
 # Index + 1 is the schema version a script brings the database to (PRAGMA user_version).
@@ -264,15 +265,16 @@ class Storage:
     """Two SQLite connections: one for writes and one for reads, each with its own lock.
 
     WAL lets a reader see the last committed state while a write is in progress, so a user's
-    /search or /notes never queues behind the writes of a burst of incoming photos. Each
-    lock keeps its connection's transactions from interleaving.
+    /search or /notes never queues behind the writes of a burst of incoming photos, and the
+    write lock serves users' writes before the pipeline's. Each lock keeps its connection's
+    transactions from interleaving.
     """
 
     def __init__(self, path: Path, db: aiosqlite.Connection, reader: aiosqlite.Connection):
         self.path = path
         self._db: aiosqlite.Connection | None = db
         self._reader: aiosqlite.Connection | None = reader
-        self._lock = asyncio.Lock()
+        self._lock = PriorityLock()  # writes: users' before the pipeline's
         self._read_lock = asyncio.Lock()
 
     # --- lifecycle ---
@@ -347,7 +349,7 @@ class Storage:
                 await reader.close()
         db, self._db = self._db, None
         if db is not None:
-            async with self._lock:
+            async with self._lock.hold(urgent=True):
                 await db.close()
 
     async def __aenter__(self) -> Storage:
@@ -367,9 +369,13 @@ class Storage:
         return connection
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One committed transaction; IMMEDIATE so it never fails halfway on a lock upgrade."""
-        async with self._lock:
+    async def _write(self, *, background: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One committed transaction; IMMEDIATE so it never fails halfway on a lock upgrade.
+
+        `background` is the photo pipeline's bookkeeping: it waits while a write that a user is
+        waiting for (a button, a command) is queued, so bursts of photos don't delay people.
+        """
+        async with self._lock.hold(urgent=not background):
             db = self._open(self._db)
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -492,7 +498,7 @@ class Storage:
         the same moment cannot all slip under them. Raises JobRefused.
         """
         now = _now()
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             row = await self._row(
                 db,
                 f"SELECT {_JOB_COLUMNS} FROM jobs WHERE chat_id = ? AND message_id = ?",
@@ -555,7 +561,7 @@ class Storage:
 
     async def set_job_status_message(self, job_id: int, message_id: int) -> None:
         """Remember the "working…" message so a resumed job edits it instead of sending another."""
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             await db.execute(
                 "UPDATE jobs SET status_message_id = ?, updated_at = ? WHERE id = ?",
                 (message_id, _now(), job_id),
@@ -563,7 +569,7 @@ class Storage:
 
     async def begin_job_attempt(self, job_id: int) -> Job:
         """Count an attempt before it starts, so a job that crashes the bot cannot loop forever."""
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             await db.execute(
                 "UPDATE jobs SET attempts = attempts + 1, updated_at = ? WHERE id = ?",
                 (_now(), job_id),
@@ -574,7 +580,7 @@ class Storage:
         return job
 
     async def fail_job(self, job_id: int, error: str) -> None:
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             await db.execute(
                 "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
                 (error, _now(), job_id),
@@ -582,7 +588,7 @@ class Storage:
 
     async def mark_job_done(self, job_id: int) -> None:
         """Only after every reply is sent: until then a restart resumes (and re-sends) the job."""
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             await db.execute(
                 "UPDATE jobs SET status = 'done', error = NULL, updated_at = ? WHERE id = ?",
                 (_now(), job_id),
@@ -641,7 +647,7 @@ class Storage:
         """
         now = _now()
         linked = [*job_ids, *([job_id] if job_id is not None else [])]
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             if linked:
                 # The user may have used /forget while the photo was being read: then the
                 # jobs are gone and the note must not come back to life.
@@ -810,7 +816,7 @@ class Storage:
 
     async def claim_trial_notice(self, user_id: int) -> bool:
         """True exactly once per user: whoever gets True tells the user about trial mode."""
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             row = await self._row(
                 db, "SELECT trial_notified FROM user_settings WHERE user_id = ?", (user_id,)
             )
@@ -852,7 +858,7 @@ class Storage:
         Returns False (rather than raising) if the line is gone, e.g. the note was deleted
         while its review messages were being sent.
         """
-        async with self._write() as db:
+        async with self._write(background=True) as db:
             changed = await self._changes(
                 db,
                 "UPDATE lines SET review_message_id = ?, updated_at = ? "

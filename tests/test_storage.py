@@ -251,6 +251,35 @@ async def test_reads_neither_wait_for_nor_see_an_open_write(storage: Storage) ->
 
 
 @pytest.mark.asyncio
+async def test_a_users_write_goes_before_queued_pipeline_writes(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("maybe")])
+    finished: list[str] = []
+
+    async def job(number: int) -> None:
+        await storage.create_job(
+            user_id=BOB,
+            chat_id=CHAT_B,
+            message_id=number,
+            file_id=f"f{number}",
+            file_unique_id=f"u{number}",
+            file_size=1,
+        )
+        finished.append("job")
+
+    async def keep() -> None:
+        await storage.resolve_line(ALICE, note.lines[0].id, ReviewAction.KEEP)
+        finished.append("keep")
+
+    async with storage._write(background=True):  # the pipeline is writing...
+        jobs = [asyncio.create_task(job(n)) for n in range(5)]  # ...more of it queues up...
+        await asyncio.sleep(0.01)
+        press = asyncio.create_task(keep())  # ...and then a user presses Keep
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*jobs, press)
+    assert finished == ["keep"] + ["job"] * 5
+
+
+@pytest.mark.asyncio
 async def test_list_count_rename_delete(storage: Storage) -> None:
     ids = [
         (await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft(f"note {i}")])).id
