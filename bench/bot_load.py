@@ -106,9 +106,25 @@ async def photos_through_bot(
         photo = server.send_photo(user, image)
         pending[(user, photo["message_id"])] = time.perf_counter()
     started = min(pending.values())
+    photos = list(pending)
     latencies: list[float] = []
-    help_rtt: list[float] = []
-    search_rtt: list[float] = []
+    # Probe round trips, split by phase: "burst" while the bot is still acknowledging the
+    # photos (each gets its status message: dozens of writes and messages at once), then
+    # "queued" while the photos wait for and go through OCR.
+    rtt: dict[str, list[float]] = {
+        "help_burst": [],
+        "search_burst": [],
+        "help_queued": [],
+        "search_queued": [],
+    }
+
+    def all_acknowledged() -> bool:
+        return all(
+            server.find_bot_message(
+                chat, lambda m, p=photo: (m.get("reply_to_message") or {}).get("message_id") == p
+            )
+            for chat, photo in photos
+        )
 
     async def watch() -> None:
         while pending:
@@ -119,11 +135,14 @@ async def photos_through_bot(
                 latencies.append(time.perf_counter() - pending.pop(key))
 
     async def poke() -> None:
-        probe = PROBE_USER
+        probe, phase = PROBE_USER, "burst"
         while pending:
             probe += 1  # a fresh chat each time keeps the polling loop's work constant
-            help_rtt.append(await round_trip(server, probe, "/help", "/search"))
-            search_rtt.append(await round_trip(server, probe, "/search milk plan", "match"))
+            if phase == "burst" and all_acknowledged():
+                phase = "queued"
+            rtt[f"help_{phase}"].append(await round_trip(server, probe, "/help", "/search"))
+            search = await round_trip(server, probe, "/search milk plan", "match")
+            rtt[f"search_{phase}"].append(search)
             await asyncio.sleep(PROBE_GAP_S)
 
     tasks = [asyncio.create_task(watch())] + ([asyncio.create_task(poke())] if probe else [])
@@ -137,8 +156,7 @@ async def photos_through_bot(
         "images_per_s": round(len(images) / wall, 3),
         "p50_s": round(percentile(latencies, 50), 3),
         "p95_s": round(percentile(latencies, 95), 3),
-        "help_rtt": help_rtt,
-        "search_rtt": search_rtt,
+        **{f"{name}_rtt": values for name, values in rtt.items()},
     }
 
 
