@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from bench import bot_load, cold_start, engine, search_scale
+from bench import responsiveness as responsiveness_probe
 from bench.corpus import dense_page, note_image, whiteboard_image
 from bench.report import machine, ms, percentile, table
 from bot.ocr_engine import EngineConfig
@@ -131,24 +132,23 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     shown = []
     for row in throughput:
         ratio = round(row["images_per_s"] / engine_ips, 2) if engine_ips else None
-        shown.append(
-            {k: v for k, v in row.items() if not k.endswith("_rtt")} | {"bot/engine": ratio}
-        )
+        shown.append(row | {"bot/engine": ratio})
     results["bot_throughput"] = shown
     results["bot_memory_peak"] = memory
     print(table("Bot (fake Bot API, photo → reply)", shown), flush=True)
 
     print("2. responsiveness under load", flush=True)
-    loaded = [row for row in throughput if row["users"] == max(plan["users"])]
-    responsiveness = [
-        {"workers": row["workers"], "phase": phase, "command": name, **_rtt(row[key])}
-        for row in loaded
-        for phase in ("burst", "queued")
-        for name in ("help", "search")
-        if row[key := f"{name}_{phase}_rtt"]
-    ]
+    responsiveness = []
+    for workers in plan["workers"]:
+        rtt = await responsiveness_probe.under_load(folder / f"busy-w{workers}", one_mp, workers)
+        responsiveness += [
+            {"workers": workers, "phase": key.split("_")[1], "command": key.split("_")[0]}
+            | _rtt(values)
+            for key, values in rtt.items()
+            if values
+        ]
     results["responsiveness"] = responsiveness
-    title = "/help and /search: while photos arrive (burst), then while they wait for OCR"
+    title = "/help and /search to `python -m bot`: while photos arrive (burst), then wait for OCR"
     print(table(title, responsiveness), flush=True)
 
     print("3. search at scale (filling the database…)", flush=True)

@@ -95,9 +95,7 @@ async def round_trip(server: FakeTelegram, user: int, text: str, expect: str) ->
     return time.perf_counter() - started
 
 
-async def photos_through_bot(
-    server: FakeTelegram, images: list[bytes], users: int, *, probe: bool
-) -> dict:
+async def photos_through_bot(server: FakeTelegram, images: list[bytes], users: int) -> dict:
     """Send every image at once, spread over `users` users; wait for every reply."""
     first_user = 10_000 * users
     pending: dict[tuple[int, int], float] = {}
@@ -106,57 +104,20 @@ async def photos_through_bot(
         photo = server.send_photo(user, image)
         pending[(user, photo["message_id"])] = time.perf_counter()
     started = min(pending.values())
-    photos = list(pending)
     latencies: list[float] = []
-    # Probe round trips, split by phase: "burst" while the bot is still acknowledging the
-    # photos (each gets its status message: dozens of writes and messages at once), then
-    # "queued" while the photos wait for and go through OCR.
-    rtt: dict[str, list[float]] = {
-        "help_burst": [],
-        "search_burst": [],
-        "help_queued": [],
-        "search_queued": [],
-    }
-
-    def all_acknowledged() -> bool:
-        return all(
-            server.find_bot_message(
-                chat, lambda m, p=photo: (m.get("reply_to_message") or {}).get("message_id") == p
-            )
-            for chat, photo in photos
+    while pending:
+        done = await server.wait_for(
+            lambda: [key for key in pending if photo_answered(server, *key)], timeout=1800
         )
-
-    async def watch() -> None:
-        while pending:
-            done = await server.wait_for(
-                lambda: [key for key in pending if photo_answered(server, *key)], timeout=1800
-            )
-            for key in done:
-                latencies.append(time.perf_counter() - pending.pop(key))
-
-    async def poke() -> None:
-        probe, phase = PROBE_USER, "burst"
-        while pending:
-            probe += 1  # a fresh chat each time keeps the polling loop's work constant
-            if phase == "burst" and all_acknowledged():
-                phase = "queued"
-            rtt[f"help_{phase}"].append(await round_trip(server, probe, "/help", "/search"))
-            search = await round_trip(server, probe, "/search milk plan", "match")
-            rtt[f"search_{phase}"].append(search)
-            await asyncio.sleep(PROBE_GAP_S)
-
-    tasks = [asyncio.create_task(watch())] + ([asyncio.create_task(poke())] if probe else [])
-    await asyncio.wait_for(tasks[0], timeout=1800)
+        for key in done:
+            latencies.append(time.perf_counter() - pending.pop(key))
     wall = time.perf_counter() - started
-    for task in tasks[1:]:
-        task.cancel()
     return {
         "users": users,
         "images": len(images),
         "images_per_s": round(len(images) / wall, 3),
         "p50_s": round(percentile(latencies, 50), 3),
         "p95_s": round(percentile(latencies, 95), 3),
-        **{f"{name}_rtt": values for name, values in rtt.items()},
     }
 
 
@@ -174,9 +135,7 @@ async def bot_throughput(
             async with running_bot(settings, service):
                 with MemorySampler() as memory:
                     for users in user_counts:
-                        row = await photos_through_bot(
-                            server, images, users, probe=users == max(user_counts)
-                        )
+                        row = await photos_through_bot(server, images, users)
                         rows.append({"workers": workers, **row})
     finally:
         await service.close()

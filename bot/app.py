@@ -156,7 +156,10 @@ async def start_services(application: Application) -> None:
     storage = await Storage.open(settings.database_path)
     shared: OcrService | None = application.bot_data.get("shared_ocr")
     ocr = shared or OcrService(
-        engine_config(settings), workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s
+        engine_config(settings),
+        workers=settings.ocr_workers,
+        timeout_s=settings.ocr_timeout_s,
+        log_level=settings.log_level,
     )
     ocr.start()
     signer = CallbackSigner(callback_secret(settings))

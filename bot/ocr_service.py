@@ -17,6 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
+from bot.logs import configure_logging
 from bot.ocr_engine import (
     EngineConfig,
     OcrFailed,
@@ -36,8 +37,10 @@ log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
 
 
-def lower_worker_priority() -> None:
-    """Runs in each OCR worker at start: OCR yields the CPU to the bot's event loop."""
+def init_worker(log_level: str) -> None:
+    """Runs in each OCR worker at start: the bot's log format (one line per event, token-shaped
+    text redacted), and a lower CPU priority so OCR yields the CPU to the bot's event loop."""
+    configure_logging(log_level, token="")
     try:
         os.nice(WORKER_NICENESS)
     except OSError as error:  # e.g. a sandbox forbidding it: slower answers, nothing worse
@@ -49,10 +52,18 @@ class OcrTimeout(OcrFailed):
 
 
 class OcrService:
-    def __init__(self, config: EngineConfig, *, workers: int = 1, timeout_s: float = 120.0):
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        workers: int = 1,
+        timeout_s: float = 120.0,
+        log_level: str = "INFO",
+    ):
         self.config = config
         self.workers = workers
         self.timeout_s = timeout_s
+        self.log_level = log_level
         self.licensed: bool | None = None  # known after the first OCR or warm-up
         self._pool: ProcessPool | None = None
         self._in_flight = 0
@@ -77,7 +88,8 @@ class OcrService:
             self._pool = ProcessPool(
                 max_workers=self.workers,
                 context=multiprocessing.get_context("spawn"),
-                initializer=lower_worker_priority,
+                initializer=init_worker,
+                initargs=(self.log_level,),
             )
 
     async def warm_up(self) -> None:

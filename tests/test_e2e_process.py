@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -41,8 +42,8 @@ class BotProcess:
             ASPOSE_RESOURCES_DIR=str(workdir / "aspose"),
             ASPOSE_AUTO_DOWNLOAD="false",
             LOG_LEVEL="DEBUG",
-            **env,
         )
+        self.env.update(env)
         self.workdir = workdir
         self.process: asyncio.subprocess.Process | None = None
         self.log = workdir / "bot.log"
@@ -150,6 +151,49 @@ async def test_engine_warms_up_at_start_unless_told_not_to(telegram: FakeTelegra
         logs[warm_up] = bot.log.read_text()
     assert "event=ocr_ready" in logs["true"]
     assert "event=ocr_ready" not in logs["false"]
+
+
+async def test_logs_are_one_line_events_with_ids_and_timings_but_no_user_text(
+    telegram: FakeTelegram, tmp_path: Path
+):
+    # Threshold 100: lines wait for review, so a retype goes through the log too.
+    bot = BotProcess(telegram, tmp_path, LOG_LEVEL="INFO", OCR_CONFIDENCE_THRESHOLD="100")
+    await bot.start()
+    try:
+        telegram.send_photo(ALICE, render_note(NOTE_LINES), caption="Secretcaption plan")
+        review = await telegram.wait_for_message(
+            ALICE, lambda m: m["text_plain"].startswith("❓ Line"), timeout=120
+        )
+        telegram.send_text(
+            ALICE, "Confidentialword typed", reply_to_message_id=review["message_id"]
+        )
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line" in m["text_plain"])
+        telegram.send_text(ALICE, "/search Confidentialword")
+        await telegram.wait_for_message(ALICE, lambda m: "match" in m["text_plain"])
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGTERM)
+        assert await bot.wait(15) == 0
+    finally:
+        await bot.stop()
+    lines = bot.log.read_text().splitlines()
+    timestamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (INFO|WARNING|ERROR) \S+ ")
+    assert all(timestamped.match(line) for line in lines), lines  # no multi-line records
+    ours = [line for line in lines if " bot." in line or " bot " in line]
+    assert ours
+    assert all(" event=" in line for line in ours)
+    created = next(line for line in ours if "event=note_created" in line)
+    assert f"user={ALICE}" in created
+    assert re.search(r"note=\d+ ", created)
+
+    def first(event: str) -> str:
+        return next(line for line in ours if f"event={event} " in line)
+
+    assert re.search(r"ocr_s=\d+\.\d+", first("ocr_done"))
+    assert re.search(r"seconds=\d+\.\d+", first("job_finished"))
+    assert any("event=line_reviewed" in line and "action=retype" in line for line in ours)
+    text = "\n".join(lines)
+    for private in ("Secretcaption", "Confidentialword", "milk", "Buy", TOKEN):
+        assert private not in text
 
 
 async def test_corrupt_database_is_a_clear_error_at_start(telegram: FakeTelegram, tmp_path: Path):
