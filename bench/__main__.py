@@ -153,11 +153,8 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
 
     print("3. search at scale (filling the database…)", flush=True)
 
-    async def via_bot(path: Path, picks: list[tuple[int, str]], gap_s: float) -> list[float]:
-        return await bot_load.search_round_trips(config, path, picks, gap_s)
-
     search = await search_scale.grow_and_measure(
-        folder / "search" / "notes.db", plan["search_lines"], plan["search_probes"], via_bot
+        folder / "search" / "notes.db", plan["search_lines"], plan["search_probes"]
     )
     results["search"] = search
     print(table("Search latency and database size", search), flush=True)

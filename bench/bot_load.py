@@ -145,25 +145,3 @@ async def bot_throughput(
         "total_mb": memory.total_peak,
     }
     return rows, peaks
-
-
-async def search_round_trips(
-    config: EngineConfig, database: Path, picks: list[tuple[int, str]], gap_s: float = 0.0
-) -> list[float]:
-    """`/search` round trips through the bot for (user, words) pairs on an existing database,
-    `gap_s` apart.
-
-    The OCR pool is created but never used, so the figures are Telegram plumbing + SQLite.
-    """
-    service = OcrService(config, workers=1)
-    timings = []
-    try:
-        async with FakeTelegram(token=TOKEN) as server:
-            settings = replace(bot_settings(server, database.parent, 1), database_path=database)
-            async with running_bot(settings, service):
-                for user, words in picks:
-                    timings.append(await round_trip(server, user, f"/search {words}", "match"))
-                    await asyncio.sleep(gap_s)
-    finally:
-        await service.close()
-    return timings

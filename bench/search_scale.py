@@ -4,7 +4,7 @@ Lines are written straight into the bot's schema (created by `Storage.open`, so 
 indexes and FTS5 table are the real ones), 20 lines per note, notes spread over 1,000 users,
 except that one heavy user owns every tenth note (10% of all lines). Latency is measured
 twice: `Storage.search` alone (a page of hits plus the count, as /search does), for typical
-users and for the heavy one, and `/search` round trips through the bot.
+users and for the heavy one, and `/search` round trips to the real `python -m bot` process.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ import sqlite3
 import time
 from pathlib import Path
 
+from bench.bot_load import round_trip
+from bench.bot_process import TOKEN, bot_process
 from bench.corpus import note_lines, vocabulary
 from bench.report import ms, percentile
 from bot.models import ConfidenceSource
 from bot.search_query import build_fts_query, owner_token
 from bot.storage import Storage
+from tests.fake_telegram import FakeTelegram
 
 LINES_PER_NOTE = 20
 USERS = 1000
@@ -93,7 +96,24 @@ async def storage_latency(path: Path, picks: list[tuple[int, str]]) -> list[floa
     return timings
 
 
-async def grow_and_measure(path: Path, sizes: list[int], probes: int, bot_probe) -> list[dict]:
+async def bot_round_trips(database: Path, picks: list[tuple[int, str]]) -> list[float]:
+    """`/search` round trips to `python -m bot` serving `database`, BOT_PROBE_GAP_S apart.
+
+    The engine is never loaded (OCR_WARM_UP=false, no photos): the figures are the bot's
+    Telegram plumbing and SQLite.
+    """
+    timings = []
+    server = FakeTelegram(token=TOKEN)
+    running = bot_process(server, database.parent, DATABASE_PATH=str(database), OCR_WARM_UP="false")
+    async with server, running as bot:
+        await bot.first_poll(server)
+        for user, words in picks:
+            timings.append(await round_trip(server, user, f"/search {words}", "match"))
+            await asyncio.sleep(BOT_PROBE_GAP_S)
+    return timings
+
+
+async def grow_and_measure(path: Path, sizes: list[int], probes: int) -> list[dict]:
     """Fill to each size in turn; measure storage and bot /search latency and file size."""
     async with await Storage.open(path):
         pass  # creates the schema exactly as the bot does
@@ -111,7 +131,7 @@ async def grow_and_measure(path: Path, sizes: list[int], probes: int, bot_probe)
         picks = queries(random.Random(size), probes)
         direct = await storage_latency(path, picks)
         heavy = await storage_latency(path, queries(random.Random(-size), probes, HEAVY_USER))
-        via_bot = await bot_probe(path, picks[: max(10, probes // 4)], BOT_PROBE_GAP_S)
+        via_bot = await bot_round_trips(path, picks[: max(10, probes // 4)])
         rows.append(
             {
                 "lines": size,
