@@ -178,6 +178,8 @@ class PhotoPipeline:
                 await self.storage.set_job_status_message(lead.id, status.message_id)
                 jobs[0] = lead = replace(lead, status_message_id=status.message_id)
             async with self.line.turn():
+                if ahead > 0:  # "N photo(s) ahead" is no longer true: say it is being read now
+                    await self._update_status(lead, messages.working(0, pages=len(jobs)))
                 read = await self._read_pages(jobs, prefs.language or self.settings.ocr_language)
         if read is None:
             return  # the user has been told why
@@ -293,6 +295,18 @@ class PhotoPipeline:
             await self.storage.set_review_message(lead.user_id, line.id, sent.message_id)
         for job in jobs:
             await self.storage.mark_job_done(job.id)
+
+    async def _update_status(self, job: Job, text: str) -> None:
+        """Edit the status message in passing: if that fails, the note still replaces it later,
+        so no new message is sent (that would be the pile of messages the status avoids)."""
+        if job.status_message_id is None:
+            return
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=job.chat_id, message_id=job.status_message_id
+            )
+        except TelegramError as error:
+            log.info("event=status_edit_failed job=%d error=%s", job.id, error)
 
     async def _show_status(self, job: Job, text: str) -> None:
         if job.status_message_id is not None:

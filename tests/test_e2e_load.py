@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bot import messages
 from tests.conftest import running_bot
 from tests.images import render_note
 
@@ -65,9 +66,20 @@ async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_fo
             telegram.send_photo(user, render_note([f"Queue {user}", "Lorem ipsum"], width=700))
         for user in users:
             await telegram.wait_for_message(user, lambda m: "Note #" in text(m), timeout=120)
-    statuses = [edit["old_text"] for edit in telegram.edits if "Recognizing" in edit["old_text"]]
+    # Each user's status message, as first sent and as each edit changed it.
+    histories = {
+        user: [
+            *[e["old_text"] for e in telegram.edits if e["chat_id"] == user][:1],
+            *[e["text"] for e in telegram.edits if e["chat_id"] == user],
+        ]
+        for user in users
+    }
     places = sorted(
-        int(found.group(1)) if (found := re.search(r"(\d+) photo\(s\) ahead", s)) else 0
-        for s in statuses
+        int(found.group(1)) if (found := re.search(r"(\d+) photo\(s\) ahead", h[0])) else 0
+        for h in histories.values()
     )
-    assert places == [0, 1, 2], statuses
+    assert places == [0, 1, 2], histories
+    # Once a waiting photo's turn comes, its status stops counting photos ahead of it.
+    for history in histories.values():
+        assert history[-2] == messages.WORKING, history
+        assert "Note #" in history[-1], history
