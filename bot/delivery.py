@@ -13,16 +13,37 @@ from bot.messages import Reply
 log = logging.getLogger(__name__)
 
 
+async def edit_text(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Replace a bot message's HTML text. True if it now shows `text` (also when it already
+    did: Telegram's 'not modified'); False if Telegram refused the edit (deleted, too old…),
+    so the caller can send the text as a new message instead."""
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return True
+        log.info("event=edit_failed chat=%d message=%d error=%s", chat_id, message_id, error)
+        return False
+    return True
+
+
 async def edit_html(message: Message | None, text: str, keyboard=None) -> bool:
-    """Edit a bot message, tolerating 'not modified' and messages Telegram can't edit."""
+    """`edit_text` for a message at hand (e.g. the one a button was pressed on)."""
     if message is None:
         return False
-    try:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as error:
-        log.info("event=edit_failed error=%s", error)
-        return "not modified" in str(error).lower()
-    return True
+    return await edit_text(message.get_bot(), message.chat_id, message.message_id, text, keyboard)
 
 
 async def send_reply(
@@ -40,20 +61,12 @@ async def send_reply(
     last = len(reply.texts) - 1
     for index, text in enumerate(reply.texts):
         markup = keyboard if index == last else None
-        if index == 0 and edit_message_id is not None:
-            try:
-                await bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=edit_message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-                continue
-            except BadRequest as error:
-                if "not modified" in str(error).lower():
-                    continue
-                log.info("event=edit_failed error=%s", error)
+        if (
+            index == 0
+            and edit_message_id is not None
+            and await edit_text(bot, chat_id, edit_message_id, text, markup)
+        ):
+            continue
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     if reply.document is not None:
         await bot.send_document(chat_id, reply.document.content, filename=reply.document.filename)

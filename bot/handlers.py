@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.button_support import int_fields, refuse_stale
 from bot.callbacks import InvalidCallback
-from bot.delivery import edit_html, send_reply
+from bot.delivery import edit_html, edit_text, send_reply
 from bot.handler_support import command, reply, services
 from bot.models import Line, Note, ReviewAction
 from bot.pipeline import Services
@@ -189,15 +187,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.info("event=line_reviewed user=%d line=%d action=retype", user.id, line.id)
     if line.review_message_id is not None:
-        try:
-            await context.bot.edit_message_text(
-                messages.review_done(line),
-                chat_id=message.chat_id,
-                message_id=line.review_message_id,
-                parse_mode=ParseMode.HTML,
-            )
-        except BadRequest as error:
-            log.info("event=edit_failed error=%s", error)
+        await edit_text(
+            context.bot, message.chat_id, line.review_message_id, messages.review_done(line)
+        )
     await reply(message, f"✏️ Saved line {line.position + 1} of note #{note.id}.")
     await _announce_if_complete(context, note)
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 
 from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot import messages
 from bot.callbacks import CallbackSigner
 from bot.config import Settings
-from bot.delivery import send_reply
+from bot.delivery import edit_text, send_reply
 from bot.images import ImageRejected, inspect_image
 from bot.keyboards import Keyboards
 from bot.models import Job, LineDraft, LineState, Note, RecognizedLine
@@ -302,26 +302,16 @@ class PhotoPipeline:
         if job.status_message_id is None:
             return
         try:
-            await self.bot.edit_message_text(
-                text, chat_id=job.chat_id, message_id=job.status_message_id
-            )
-        except TelegramError as error:
+            await edit_text(self.bot, job.chat_id, job.status_message_id, text)
+        except TelegramError as error:  # e.g. the network: cosmetic, so never fail the job
             log.info("event=status_edit_failed job=%d error=%s", job.id, error)
 
     async def _show_status(self, job: Job, text: str) -> None:
-        if job.status_message_id is not None:
-            try:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=job.chat_id,
-                    message_id=job.status_message_id,
-                    parse_mode=ParseMode.HTML,
-                )
-                return
-            except BadRequest as error:
-                if "not modified" in str(error).lower():
-                    return
-                log.info("event=status_edit_failed job=%d error=%s", job.id, error)
+        """The status message becomes `text`, or `text` is sent if it can't be edited."""
+        if job.status_message_id is not None and await edit_text(
+            self.bot, job.chat_id, job.status_message_id, text
+        ):
+            return
         await self.bot.send_message(job.chat_id, text, parse_mode=ParseMode.HTML)
 
     async def _fail(self, jobs: list[Job], user_text: str, reason: str) -> None:
