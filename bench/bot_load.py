@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bench.report import children, percentile, rss_mb
+from bench.report import percentile, process_memory
 from bot.config import Settings
 from bot.ocr_engine import EngineConfig
 from bot.ocr_service import OcrService
@@ -51,11 +51,10 @@ class MemorySampler:
     _task: asyncio.Task | None = field(default=None, repr=False)
 
     def sample(self) -> None:
-        main = rss_mb(os.getpid()) or 0.0
-        workers = sum(rss_mb(pid) or 0.0 for pid in children(os.getpid()))
-        self.main_peak = max(self.main_peak, main)
-        self.workers_peak = max(self.workers_peak, workers)
-        self.total_peak = max(self.total_peak, main + workers)
+        now = process_memory(os.getpid())
+        self.main_peak = max(self.main_peak, now["main_mb"])
+        self.workers_peak = max(self.workers_peak, now["workers_mb"])
+        self.total_peak = max(self.total_peak, now["main_mb"] + now["workers_mb"])
 
     async def _run(self) -> None:
         while True:

@@ -13,19 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import children, rss_mb
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAFakeTokenForColdStart_abcdefghijkl"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def memory(pid: int) -> dict:
-    """Resident memory of the bot process and of its OCR workers, in MB."""
-    workers = children(pid)
-    main = rss_mb(pid) or 0.0
-    worker_mb = sum(rss_mb(child) or 0.0 for child in workers)
-    return {"main_mb": main, "workers_mb": round(worker_mb, 1), "processes": 1 + len(workers)}
 
 
 async def until(predicate: Callable[[], object], timeout: float, what: str) -> float:

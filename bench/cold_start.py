@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from bench.bot_load import photo_answered
-from bench.bot_process import TOKEN, bot_process, memory, until
+from bench.bot_process import TOKEN, bot_process, until
+from bench.report import process_memory
 from tests.fake_telegram import FakeTelegram
 
 
@@ -28,18 +29,18 @@ async def cold_start(folder: Path, photo: bytes, load_users: int) -> dict:
     """Time and measure each stage of a start with the default background warm-up."""
     async with FakeTelegram(token=TOKEN) as server, bot_process(server, folder) as bot:
         polled = await bot.first_poll(server)
-        at_poll = memory(bot.process.pid)
+        at_poll = process_memory(bot.process.pid)
         # A photo at once, while the engine is still warming up in the background...
         at_start_s = await answer_time(server, 1, photo)
         ready = await bot.engine_ready()
-        at_ready = memory(bot.process.pid)
+        at_ready = process_memory(bot.process.pid)
         # ...and one once it is warm.
         warm_s = await answer_time(server, 2, photo)
         peak = dict(at_ready)
         users = range(3, 3 + load_users)
         pending = [(u, server.send_photo(u, photo)["message_id"]) for u in users]
         while pending:
-            now = memory(bot.process.pid)
+            now = process_memory(bot.process.pid)
             for key in ("main_mb", "workers_mb"):
                 peak[key] = max(peak[key], now[key])
             pending = [p for p in pending if not photo_answered(server, *p)]
@@ -67,10 +68,10 @@ async def without_warm_up(folder: Path, photo: bytes, idle_s: float) -> dict:
     async with server, bot_process(server, folder, OCR_WARM_UP="false") as bot:
         await bot.first_poll(server)
         await asyncio.sleep(idle_s)
-        idle = memory(bot.process.pid)
+        idle = process_memory(bot.process.pid)
         first_s = await answer_time(server, 1, photo)
         second_s = await answer_time(server, 2, photo)
-        after = memory(bot.process.pid)
+        after = process_memory(bot.process.pid)
     return {
         "idle_s": idle_s,
         "first_photo_s": round(first_s, 2),

@@ -60,11 +60,11 @@ def table(title: str, rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
-    """Resident memory of a process from /proc (VmRSS now, VmHWM peak), in MB."""
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process now (VmRSS in /proc), in MB; None once it has gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
+            if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         return None
@@ -87,3 +87,11 @@ def children(pid: int) -> list[int]:
                     found.append(kid)
                     queue.append(kid)
     return found
+
+
+def process_memory(pid: int) -> dict:
+    """Resident memory of a process (the bot) and of its children (the OCR workers), in MB."""
+    workers = children(pid)
+    main = rss_mb(pid) or 0.0
+    worker_mb = sum(rss_mb(child) or 0.0 for child in workers)
+    return {"main_mb": main, "workers_mb": round(worker_mb, 1), "processes": 1 + len(workers)}
