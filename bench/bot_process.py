@@ -4,19 +4,17 @@ its own process, so the fake server and the measuring code don't share its event
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAFakeTokenForColdStart_abcdefghijkl"
-REPO = Path(__file__).resolve().parent.parent
 
 
 async def until(predicate: Callable[[], object], timeout: float, what: str) -> float:
@@ -31,10 +29,18 @@ async def until(predicate: Callable[[], object], timeout: float, what: str) -> f
 
 @dataclass
 class BotRun:
-    process: asyncio.subprocess.Process
-    log: Path
+    bot: BotProcess
     started: float  # perf_counter() just before the process was started
     exit_code: int | None = None
+
+    @property
+    def process(self) -> asyncio.subprocess.Process:
+        assert self.bot.process is not None
+        return self.bot.process
+
+    @property
+    def log(self) -> Path:
+        return self.bot.log
 
     def logged(self, text: str) -> bool:
         return text in self.log.read_text()
@@ -53,30 +59,13 @@ async def bot_process(server: FakeTelegram, folder: Path, **settings: str) -> As
     """Run `python -m bot` against `server` with its data in `folder`; SIGTERM at the end
     (the exit code is kept in `BotRun.exit_code`)."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": server.token,
-        "TELEGRAM_API_BASE_URL": server.base_url,
-        "TELEGRAM_FILE_BASE_URL": server.base_file_url,
-        "DATABASE_PATH": str(folder / "notes.db"),
-        "ASPOSE_RESOURCES_DIR": str(folder / "aspose"),
-        "ASPOSE_AUTO_DOWNLOAD": "false",
-        "OCR_CONFIDENCE_THRESHOLD": "0",
-        "LOG_LEVEL": "INFO",
-        **settings,
-    }
-    log_path = folder / "bot.log"
-    with log_path.open("w") as log:
-        started = time.perf_counter()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=REPO, env=env, stdout=log, stderr=log
-        )
-        run = BotRun(process, log_path, started)
-        try:
-            yield run
-            process.send_signal(signal.SIGTERM)
-            run.exit_code = await asyncio.wait_for(process.wait(), timeout=30)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+    bot = BotProcess(server, folder, OCR_CONFIDENCE_THRESHOLD="0", LOG_LEVEL="INFO", **settings)
+    started = time.perf_counter()
+    await bot.start()
+    run = BotRun(bot, started)
+    try:
+        yield run
+        run.process.send_signal(signal.SIGTERM)
+        run.exit_code = await bot.wait(timeout=30)
+    finally:
+        await bot.stop()

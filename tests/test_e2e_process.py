@@ -7,71 +7,19 @@ lose the photo, SIGTERM must stop the bot cleanly with exit code 0.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.bot_process import BotProcess
 from tests.conftest import TOKEN
 from tests.fake_telegram import FakeTelegram
 from tests.images import FIRST_LINE, NOTE_LINES, render_note
 
 pytestmark = pytest.mark.asyncio
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ALICE = 3003
-
-
-class BotProcess:
-    """`python -m bot` in its own process group, so a kill reaches its OCR workers too."""
-
-    def __init__(self, telegram: FakeTelegram, workdir: Path, **env: str) -> None:
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "ASPOSE_", "OCR_", "DATABASE_"))
-        }
-        self.env.update(
-            PYTHONPATH=str(REPO_ROOT),
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=telegram.base_url,
-            TELEGRAM_FILE_BASE_URL=telegram.base_file_url,
-            DATABASE_PATH=str(workdir / "notes.db"),
-            ASPOSE_RESOURCES_DIR=str(workdir / "aspose"),
-            ASPOSE_AUTO_DOWNLOAD="false",
-            LOG_LEVEL="DEBUG",
-        )
-        self.env.update(env)
-        self.workdir = workdir
-        self.process: asyncio.subprocess.Process | None = None
-        self.log = workdir / "bot.log"
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=self.workdir,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill_group(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-
-    async def wait(self, timeout: float) -> int:
-        assert self.process is not None
-        return await asyncio.wait_for(self.process.wait(), timeout)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.kill_group()
-            await self.process.wait()
 
 
 async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path: Path):
