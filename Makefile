@@ -30,6 +30,7 @@ test: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(VENV)/bin/hadolint --config .hadolint.yaml deploy/Dockerfile
 
 format: setup

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from bench.report import percentile, process_memory
 from bot.config import Settings
-from bot.ocr_engine import EngineConfig
-from bot.ocr_service import OcrService
-from tests.conftest import running_bot
-from tests.fake_telegram import FakeTelegram
+from bot.ocr.engine import EngineConfig
+from bot.ocr.pool import OcrPool
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.running import running_bot
 
 TOKEN = "123456789:AAFakeTokenForBenchmarks_abcdefghijk"
 PROBE_USER = 999_999
@@ -124,7 +124,7 @@ async def bot_throughput(
     config: EngineConfig, images: list[bytes], folder: Path, workers: int, user_counts: list[int]
 ) -> tuple[list[dict], dict]:
     """Rows per user count for one OCR_WORKERS value, and the memory peaks meanwhile."""
-    service = OcrService(replace(config, resources_dir=str(folder / "aspose")), workers=workers)
+    service = OcrPool(replace(config, resources_dir=str(folder / "aspose")), workers=workers)
     service.start()
     await service.warm_up()
     rows = []

@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bot_process import BotProcess
-from tests.fake_telegram import FakeTelegram
+from tests.support.bot_process import BotProcess
+from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAFakeTokenForColdStart_abcdefghijkl"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.bot_load import photo_answered
 from bench.bot_process import TOKEN, bot_process, until
 from bench.report import process_memory
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 
 async def answer_time(server: FakeTelegram, user: int, photo: bytes) -> float:

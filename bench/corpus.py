@@ -9,7 +9,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from tests.images import font
+from tests.support.images import font
 
 
 @cache

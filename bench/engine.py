@@ -15,8 +15,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 
-from bot.ocr_engine import AsposeEngine, EngineConfig
-from bot.ocr_service import OcrService
+from bot.ocr.aspose import AsposeEngine
+from bot.ocr.engine import EngineConfig
+from bot.ocr.pool import OcrPool
 
 
 def _parallel_row(mode: str, parallel: int, images: int, wall: float) -> dict:
@@ -80,8 +81,8 @@ def threads_run(config: EngineConfig, images: list[bytes], threads: int) -> dict
 
 
 async def processes_run(config: EngineConfig, images: list[bytes], workers: int) -> dict:
-    """Wall time for the images through the bot's process pool (OcrService) with N workers."""
-    service = OcrService(config, workers=workers, timeout_s=600)
+    """Wall time for the images through the bot's process pool (OcrPool) with N workers."""
+    service = OcrPool(config, workers=workers, timeout_s=600)
     service.start()
     try:
         await service.warm_up()
@@ -90,7 +91,7 @@ async def processes_run(config: EngineConfig, images: list[bytes], workers: int)
         wall = time.perf_counter() - started
     finally:
         await service.close()
-    return _parallel_row("worker processes (OcrService)", workers, len(images), wall)
+    return _parallel_row("worker processes (OcrPool)", workers, len(images), wall)
 
 
 def word_precision(recognized: str, truth: list[str]) -> float | None:

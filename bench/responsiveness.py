@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.bot_load import PROBE_GAP_S, PROBE_USER, photo_answered, round_trip
 from bench.bot_process import TOKEN, bot_process
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 
 def _acknowledged(server: FakeTelegram, chat: int, photo: int) -> bool:

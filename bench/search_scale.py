@@ -19,10 +19,10 @@ from bench.bot_load import round_trip
 from bench.bot_process import TOKEN, bot_process
 from bench.corpus import note_lines, vocabulary
 from bench.report import ms, percentile
-from bot.models import ConfidenceSource
-from bot.search_query import build_fts_query, owner_token
+from bot.domain.models import ConfidenceSource
 from bot.storage import Storage
-from tests.fake_telegram import FakeTelegram
+from bot.storage.search_query import build_fts_query, owner_token
+from tests.support.fake_telegram import FakeTelegram
 
 LINES_PER_NOTE = 20
 USERS = 1000
@@ -89,9 +89,9 @@ async def storage_latency(path: Path, picks: list[tuple[int, str]]) -> list[floa
             query = build_fts_query(text)
             assert query is not None
             started = time.perf_counter()
-            hits = await storage.search(user, query, limit=5)
+            hits = await storage.search.find(user, query, limit=5)
             if hits:
-                await storage.count_search(user, query)
+                await storage.search.count(user, query)
             timings.append(time.perf_counter() - started)
     return timings
 

@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "ocr":
-        from bot.cli_ocr import run_ocr_cli
+        from bot.ocr.cli import run_ocr_cli
 
         return run_ocr_cli(args.image, language=args.language, threshold=args.threshold)
     try:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from bot.runner import run_bot
+    from bot.telegram.serve import run_bot
 
     return run_bot(settings)
 

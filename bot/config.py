@@ -6,11 +6,15 @@ Every setting is documented in README.md and `.env.example`; a bad value is a on
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 class ConfigError(Exception):
@@ -59,10 +63,6 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = None
 
-    @property
-    def threshold_fraction(self) -> float:
-        return self.confidence_threshold / 100.0
-
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
@@ -80,7 +80,7 @@ class Settings:
             raw = env.get(name)
             return raw.strip() if raw is not None and raw.strip() else None
 
-        def convert(name: str, parse, default):
+        def convert(name: str, parse: Callable[[str], T], default: D) -> T | D:
             raw = get(name)
             if raw is None:
                 return default

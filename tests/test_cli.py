@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.images import FIRST_LINE, NOTE_LINES, render_note
+from tests.support.images import FIRST_LINE, NOTE_LINES, render_note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

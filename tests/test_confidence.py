@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
-from bot.models import ConfidenceSource
-from bot.ocr_parse import ParsedLine
+from bot.domain.models import ConfidenceSource
+from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr.parse import ParsedLine
 
 ENGLISH = ConfidenceEstimator("en")
 

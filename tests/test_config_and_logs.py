@@ -16,7 +16,6 @@ TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 def test_defaults(tmp_path: Path) -> None:
     settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
     assert settings.confidence_threshold == 75
-    assert settings.threshold_fraction == pytest.approx(0.75)
     assert settings.database_path == Path("data/notes.db")
     assert settings.api_base_url is None
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import running_bot
-from tests.images import render_note
+from tests.support.images import render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 ALICE = 9009
@@ -27,8 +27,8 @@ def text(message: dict) -> str:
     return message.get("text_plain", "")
 
 
-async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool) as app:
         for page in PAGES:
             telegram.send_photo(
                 ALICE,
@@ -39,10 +39,12 @@ async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr
         result = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
         )
-        storage = app.bot_data["services"].storage
-        notes = await storage.list_notes(ALICE, limit=10)
+        storage = app.bot_data.services.storage
+        notes = await storage.notes.page(ALICE, limit=10)
         for _ in range(200):  # the jobs are marked done right after the replies are sent
-            if (jobs_left := await storage.count_unfinished_jobs(ALICE)) == 0:
+            if (
+                jobs_left := len([j for j in await storage.jobs.unfinished() if j.user_id == ALICE])
+            ) == 0:
                 break
             await asyncio.sleep(0.05)
     assert len(notes) == 1
@@ -57,37 +59,37 @@ async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr
     assert sum("Note #" in text(m) for m in telegram.bot_messages(ALICE)) == 1
 
 
-async def test_album_with_a_bad_page_keeps_the_good_ones(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+async def test_album_with_a_bad_page_keeps_the_good_ones(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool) as app:
         telegram.send_photo(ALICE, render_note(PAGES[0]), media_group_id="album-2")
         telegram.send_photo(ALICE, b"\x89PNG broken", media_group_id="album-2")
         result = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
         )
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=10)
     assert "Skipped page 2" in text(result)
     assert note.text.split("\n")[0] == "Apple"
 
 
-async def test_caption_of_a_single_photo_is_the_title(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+async def test_caption_of_a_single_photo_is_the_title(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool) as app:
         telegram.send_photo(ALICE, render_note(PAGES[1]), caption="  Shopping\n list  ")
         await telegram.wait_for_message(ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT)
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=10)
     assert note.title == "Shopping list"
 
 
 async def test_longest_caption_becomes_a_short_title_shown_as_text(
-    telegram, settings_for, ocr_service
+    telegram, settings_for, ocr_pool
 ):
     caption = "<b>Plan</b> & " + "very long caption " * 60  # Telegram allows 1024 characters
     caption = caption[:1024]
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service) as app:
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool) as app:
         telegram.send_photo(ALICE, render_note(PAGES[2]), caption=caption)
         result = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT
         )
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=10)
     assert note.title is not None
     assert len(note.title) == 100
     assert note.title.startswith("<b>Plan</b> & very long caption")
@@ -97,25 +99,25 @@ async def test_longest_caption_becomes_a_short_title_shown_as_text(
 
 
 async def test_album_interrupted_before_reading_is_one_note_after_restart(
-    telegram, settings_for, ocr_service
+    telegram, settings_for, ocr_pool
 ):
     # A long collection window so the bot stops while the album is still being collected:
     # its pages exist only as job rows in the database at that point.
     settings = settings_for(telegram, confidence_threshold=0, album_window_s=30.0)
-    async with running_bot(settings, ocr_service) as app:
+    async with running_bot(settings, ocr_pool) as app:
         for page in PAGES[:2]:
             telegram.send_photo(ALICE, render_note(page), media_group_id="album-3")
-        storage = app.bot_data["services"].storage
+        storage = app.bot_data.services.storage
         await telegram.wait_for(lambda: telegram.last_update_id_confirmed >= 2)
         for _ in range(100):
-            if await storage.count_unfinished_jobs(ALICE) == 2:
+            if len([j for j in await storage.jobs.unfinished() if j.user_id == ALICE]) == 2:
                 break
             await asyncio.sleep(0.05)
-        waiting = await storage.count_unfinished_jobs(ALICE)
-        assert await storage.count_notes(ALICE) == 0
-    async with running_bot(replace(settings, album_window_s=1.5), ocr_service) as app:
+        waiting = len([j for j in await storage.jobs.unfinished() if j.user_id == ALICE])
+        assert await storage.notes.count(ALICE) == 0
+    async with running_bot(replace(settings, album_window_s=1.5), ocr_pool) as app:
         await telegram.wait_for_message(ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT)
-        notes = await app.bot_data["services"].storage.list_notes(ALICE, limit=10)
+        notes = await app.bot_data.services.storage.notes.page(ALICE, limit=10)
     assert waiting == 2
     assert len(notes) == 1
     firsts = [line for line in notes[0].text.split("\n") if line in {"Apple", "Banana"}]

@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image
 
-from bot.review import MAX_RETYPE_CHARS
-from tests.conftest import running_bot
-from tests.fake_telegram import FakeTelegram
-from tests.images import NOTE_LINES, UNSURE_LINES, render_note
+from bot.domain.review import MAX_RETYPE_CHARS
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.images import NOTE_LINES, UNSURE_LINES, render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 ALICE = 4004
@@ -68,9 +68,9 @@ DOCUMENT_CASES = [
 
 @pytest.mark.parametrize(("name", "mime", "data", "expected"), DOCUMENT_CASES)
 async def test_bad_documents_get_a_reason(
-    telegram, settings_for, ocr_service, name, mime, data, expected
+    telegram, settings_for, ocr_pool, name, mime, data, expected
 ):
-    async with running_bot(settings_for(telegram), ocr_service):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_document(ALICE, data, file_name=name, mime_type=mime)
         answer = await reply_to(telegram, 0, expected, timeout=OCR_TIMEOUT)
         await assert_still_alive(telegram)
@@ -78,8 +78,8 @@ async def test_bad_documents_get_a_reason(
     assert "Note #" not in answer
 
 
-async def test_file_over_20_mb_is_refused_before_download(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_file_over_20_mb_is_refused_before_download(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         big = b"\xff\xd8\xff" + b"\0" * (20 * 1024 * 1024 + 10)
         telegram.send_document(ALICE, big, file_name="huge.jpg", mime_type="image/jpeg")
         await reply_to(telegram, 0, "larger than 20 MB")
@@ -97,14 +97,14 @@ async def test_file_over_20_mb_is_refused_before_download(telegram, settings_for
         {"location": {"latitude": 1.0, "longitude": 2.0}},
     ],
 )  # fmt: skip
-async def test_other_media_get_a_polite_reply(telegram, settings_for, ocr_service, fields):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_other_media_get_a_polite_reply(telegram, settings_for, ocr_pool, fields):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_raw_message(ALICE, fields)
         await reply_to(telegram, 0, "I can only read photos")
 
 
-async def test_text_and_commands_out_of_place(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_text_and_commands_out_of_place(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_text(ALICE, "hello there")
         await reply_to(telegram, 0, "not waiting for a correction")
         for query in [
@@ -134,8 +134,8 @@ async def test_text_and_commands_out_of_place(telegram, settings_for, ocr_servic
         await reply_to(telegram, mark, "not edits")
 
 
-async def test_overlong_retype_is_refused_and_line_still_waits(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_overlong_retype_is_refused_and_line_still_waits(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         review = await telegram.wait_for_message(
             ALICE, lambda m: text(m).startswith("❓ Line 1"), timeout=OCR_TIMEOUT
@@ -145,12 +145,12 @@ async def test_overlong_retype_is_refused_and_line_still_waits(telegram, setting
             ALICE, "x" * (MAX_RETYPE_CHARS + 1), reply_to_message_id=review["message_id"]
         )
         assert "longer than" in await reply_to(telegram, mark, "longer than")
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=1)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=1)
     assert note.lines[0].state.value == "pending"
 
 
-async def test_recognized_and_typed_text_is_escaped(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_recognized_and_typed_text_is_escaped(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         review = await telegram.wait_for_message(
             ALICE, lambda m: text(m).startswith("❓ Line 1"), timeout=OCR_TIMEOUT
@@ -168,10 +168,10 @@ async def test_recognized_and_typed_text_is_escaped(telegram, settings_for, ocr_
 
 async def test_engine_timeout_is_reported_and_the_bot_stays_up(telegram, settings_for, tmp_path):
     """A real timeout: a fresh engine pool whose warm-up alone exceeds a 0.2 s limit."""
-    from bot.ocr_engine import EngineConfig
-    from bot.ocr_service import OcrService
+    from bot.ocr.engine import EngineConfig
+    from bot.ocr.pool import OcrPool
 
-    slow = OcrService(
+    slow = OcrPool(
         EngineConfig(resources_dir=str(tmp_path / "res"), auto_download=False),
         workers=1,
         timeout_s=0.2,
@@ -186,8 +186,8 @@ async def test_engine_timeout_is_reported_and_the_bot_stays_up(telegram, setting
         slow.shutdown()
 
 
-async def test_rate_limit_429_is_retried_not_dropped(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_rate_limit_429_is_retried_not_dropped(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.fail_next("sendMessage", count=2, retry_after=1)
         telegram.send_text(ALICE, "/help")
         await reply_to(telegram, 0, "/search", timeout=30)

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bot import messages
-from tests.conftest import running_bot
-from tests.images import render_note
+from bot.domain import messages
+from tests.support.images import render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 USERS = [7000 + n for n in range(20)]
@@ -21,22 +21,22 @@ def text(message: dict) -> str:
     return message.get("text_plain", "")
 
 
-async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_service):
+async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_pool):
     photos = {
         (user, n): render_note([f"Load test {n}", f"User {user}", "Lorem ipsum dolor"], width=700)
         for user in USERS
         for n in range(PHOTOS_PER_USER)
     }
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         for (user, _), data in photos.items():
             telegram.send_photo(user, data)
         # While the queue is full, /help is still answered (no timing assertion: see bench/).
-        await telegram.wait_for(lambda: ocr_service.in_flight > 0, timeout=30)
+        await telegram.wait_for(lambda: ocr_pool.in_flight > 0, timeout=30)
         help_sent = time.monotonic()
         telegram.send_text(USERS[0], "/help")
         await telegram.wait_for_message(USERS[0], lambda m: "/search" in text(m), timeout=30)
         help_latency = time.monotonic() - help_sent
-        queued_when_help_answered = ocr_service.in_flight
+        queued_when_help_answered = ocr_pool.in_flight
 
         async def results_for(user: int) -> list[dict]:
             def done() -> list[dict] | None:
@@ -46,10 +46,10 @@ async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_servic
             return await telegram.wait_for(done, timeout=600)
 
         results = await asyncio.gather(*(results_for(user) for user in USERS))
-        storage = app.bot_data["services"].storage
-        counts = [await storage.count_notes(user) for user in USERS]
+        storage = app.bot_data.services.storage
+        counts = [await storage.notes.count(user) for user in USERS]
         for _ in range(200):  # a job is marked done once its replies after the note are sent
-            if (unfinished := await storage.count_unfinished_jobs()) == 0:
+            if (unfinished := len(await storage.jobs.unfinished())) == 0:
                 break
             await asyncio.sleep(0.05)
 
@@ -62,9 +62,9 @@ async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_servic
     assert refusals == []
 
 
-async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_for, ocr_service):
+async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_for, ocr_pool):
     users = [7100, 7101, 7102]
-    async with running_bot(settings_for(telegram), ocr_service):
+    async with running_bot(settings_for(telegram), ocr_pool):
         for user in users:  # at once, one OCR worker: the second and third must wait
             telegram.send_photo(user, render_note([f"Queue {user}", "Lorem ipsum"], width=700))
         for user in users:

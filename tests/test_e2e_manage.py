@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from bot.models import ConfidenceSource, LineDraft, LineState
-from tests.conftest import running_bot
-from tests.fake_telegram import FakeTelegram, buttons
-from tests.images import UNSURE_LINES, render_note
+from bot.domain.models import ConfidenceSource, LineDraft, LineState
+from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.images import UNSURE_LINES, render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB, ADMIN = 1001, 2002, 3003
@@ -32,7 +32,7 @@ async def seed(app, user_id: int, *texts: str, title: str | None = None, pending
     lines = [draft(text) for text in texts]
     if pending:
         lines.append(draft(pending, LineState.PENDING))
-    storage = app.bot_data["services"].storage
+    storage = app.bot_data.services.storage
     return await storage.create_note(user_id=user_id, chat_id=user_id, lines=lines, title=title)
 
 
@@ -79,8 +79,8 @@ async def edited(telegram: FakeTelegram, message: dict, expect: str) -> dict:
     return await telegram.wait_for(check)
 
 
-async def test_command_list_is_registered(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_command_list_is_registered(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         await telegram.wait_for(lambda: telegram.commands)
         reply = await command(telegram, ALICE, "/help", "/notes")
     registered = {c["command"] for c in telegram.commands}
@@ -98,8 +98,8 @@ async def test_command_list_is_registered(telegram, settings_for, ocr_service):
         assert f"/{name}" in plain(reply), f"/help does not mention /{name}"
 
 
-async def test_notes_are_paged_newest_first_and_open(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_notes_are_paged_newest_first_and_open(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         made = [await seed(app, ALICE, f"Alice note {n}") for n in range(7)]
         await seed(app, BOB, "Bob's secret")
         listing = await command(telegram, ALICE, "/notes", "Your notes")
@@ -127,8 +127,8 @@ async def test_notes_are_paged_newest_first_and_open(telegram, settings_for, ocr
     assert labels(back) == second_page
 
 
-async def test_no_notes_and_private_only(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_no_notes_and_private_only(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         empty = await command(telegram, ALICE, "/notes", "no notes yet")
         await seed(app, ALICE, "private text")
         group = telegram.send_text(ALICE, "/notes", chat_id=-500, chat_type="group")
@@ -139,9 +139,9 @@ async def test_no_notes_and_private_only(telegram, settings_for, ocr_service):
     assert "private text" not in plain(refusal)
 
 
-async def test_note_view_review_rename_and_delete(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
-        storage = app.bot_data["services"].storage
+async def test_note_view_review_rename_and_delete(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        storage = app.bot_data.services.storage
         note = await seed(app, ALICE, "Buy milk", pending="Cal1 rnom")
         listing = await command(telegram, ALICE, "/notes", "Your notes")
         await press(telegram, ALICE, listing, f"#{note.id} ")
@@ -162,12 +162,12 @@ async def test_note_view_review_rename_and_delete(telegram, settings_for, ocr_se
         confirm = await edited(telegram, view, "for good?")
         await press(telegram, ALICE, confirm, "No, keep it")
         kept = await edited(telegram, view, f"Note #{note.id}")
-        still_there = await storage.get_note(ALICE, note.id)
+        still_there = await storage.notes.get(ALICE, note.id)
         await press(telegram, ALICE, kept, "Delete")
         confirm = await edited(telegram, view, "for good?")
         deleted_answer = await press(telegram, ALICE, confirm, "Yes, delete it")
         after = await edited(telegram, view, "Note deleted")
-        gone = await storage.get_note(ALICE, note.id)
+        gone = await storage.notes.get(ALICE, note.id)
         review_now = current(telegram, review)
 
     assert "⚠️ Cal1 rnom" in plain(view)
@@ -182,8 +182,8 @@ async def test_note_view_review_rename_and_delete(telegram, settings_for, ocr_se
     assert "Kept line 2" in plain(review_now)
 
 
-async def test_another_user_cannot_open_rename_or_delete(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_another_user_cannot_open_rename_or_delete(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         note = await seed(app, ALICE, "Alice only")
         listing = await command(telegram, ALICE, "/notes", "Your notes")
         await press(telegram, ALICE, listing, f"#{note.id} ")
@@ -192,15 +192,15 @@ async def test_another_user_cannot_open_rename_or_delete(telegram, settings_for,
         await telegram.wait_for(lambda: True)
         telegram.send_text(BOB, "Stolen title")
         await telegram.wait_for_message(BOB, lambda m: "not waiting" in plain(m))
-        survivor = await app.bot_data["services"].storage.get_note(ALICE, note.id)
+        survivor = await app.bot_data.services.storage.notes.get(ALICE, note.id)
     assert [a.get("text") for a in answers] == ["Sorry, that button isn't for you."] * 2
     assert survivor is not None
     assert survivor.title is None
     assert "for good?" not in plain(current(telegram, view))
 
 
-async def test_search_results_are_paged_and_open_notes(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_search_results_are_paged_and_open_notes(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         made = [await seed(app, ALICE, f"Milk run {n}", "eggs") for n in range(7)]
         await seed(app, ALICE, "nothing relevant")
         await seed(app, BOB, "Milk for Bob")
@@ -228,8 +228,8 @@ async def test_search_results_are_paged_and_open_notes(telegram, settings_for, o
     assert not buttons(nothing)
 
 
-async def test_export_in_each_format(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_export_in_each_format(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         first = await seed(app, ALICE, "<b>not bold</b> & ünïcödé", title="Plan # 1")
         second = await seed(app, ALICE, "second note", pending="unsure")
         await seed(app, BOB, "Bob's note")
@@ -260,9 +260,9 @@ async def test_export_in_each_format(telegram, settings_for, ocr_service):
     assert not buttons(empty)
 
 
-async def test_large_export_is_sent_whole(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
-        storage = app.bot_data["services"].storage
+async def test_large_export_is_sent_whole(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        storage = app.bot_data.services.storage
         lines = [
             draft(f"line {n} of a long whiteboard session about quarterly planning")
             for n in range(40)
@@ -279,9 +279,9 @@ async def test_large_export_is_sent_whole(telegram, settings_for, ocr_service):
     assert "600 notes as Plain text" in telegram.documents[0]["caption"]
 
 
-async def test_forget_needs_confirmation_and_only_touches_me(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
-        storage = app.bot_data["services"].storage
+async def test_forget_needs_confirmation_and_only_touches_me(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        storage = app.bot_data.services.storage
         await seed(app, ALICE, "one")
         await seed(app, ALICE, "two")
         await seed(app, BOB, "Bob keeps this")
@@ -289,11 +289,11 @@ async def test_forget_needs_confirmation_and_only_touches_me(telegram, settings_
         forged = await press(telegram, BOB, ask, "Yes, delete everything")
         await press(telegram, ALICE, ask, "No, keep my notes")
         await edited(telegram, ask, "kept everything")
-        kept = await storage.count_notes(ALICE)
+        kept = await storage.notes.count(ALICE)
         ask = await command(telegram, ALICE, "/forget", "all your data")
         await press(telegram, ALICE, ask, "Yes, delete everything")
         done = await edited(telegram, ask, "deleted 2 notes")
-        left, bobs = await storage.count_notes(ALICE), await storage.count_notes(BOB)
+        left, bobs = await storage.notes.count(ALICE), await storage.notes.count(BOB)
         search = await command(telegram, ALICE, "/search one", "No notes match")
 
     assert "2 notes" in plain(ask)
@@ -304,21 +304,21 @@ async def test_forget_needs_confirmation_and_only_touches_me(telegram, settings_
     assert search
 
 
-async def test_language_picker_checks_the_engine(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
-        storage = app.bot_data["services"].storage
+async def test_language_picker_checks_the_engine(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        storage = app.bot_data.services.storage
         picker = await command(telegram, ALICE, "/lang", "Choose another")
         await press(telegram, ALICE, picker, "German")
         chosen = await edited(telegram, picker, "From now on")
-        german = (await storage.user_settings(ALICE)).language
+        german = (await storage.users.settings(ALICE)).language
         # Russian needs a model Aspose downloads on first use: offline, it can't be used.
         refused = await command(telegram, ALICE, "/lang russian", "extra Aspose model")
-        still = (await storage.user_settings(ALICE)).language
+        still = (await storage.users.settings(ALICE)).language
         unknown = await command(telegram, ALICE, "/lang klingon", "don't know that language")
         await press(telegram, ALICE, unknown, "Next")
         later = await edited(telegram, unknown, "Choose another")
         reset = await command(telegram, ALICE, "/lang default", "From now on")
-        after_reset = (await storage.user_settings(ALICE)).language
+        after_reset = (await storage.users.settings(ALICE)).language
 
     assert "✓ English" in labels(picker)
     assert "All languages »" in labels(picker)
@@ -331,8 +331,8 @@ async def test_language_picker_checks_the_engine(telegram, settings_for, ocr_ser
     assert after_reset is None
 
 
-async def test_threshold_changes_what_needs_review(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_threshold_changes_what_needs_review(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         status = await command(telegram, ALICE, "/threshold", "at least")
         usage = [
             await command(telegram, ALICE, f"/threshold {junk}", "percentage from 0 to 100")
@@ -350,7 +350,7 @@ async def test_threshold_changes_what_needs_review(telegram, settings_for, ocr_s
             lambda m: "Note #" in plain(m) and m["message_id"] > strict["message_id"],
             timeout=OCR_TIMEOUT,
         )
-        settings = await app.bot_data["services"].storage.user_settings(ALICE)
+        settings = await app.bot_data.services.storage.users.settings(ALICE)
 
     assert "75%" in plain(status)
     assert "(the default)" in plain(status)
@@ -360,9 +360,9 @@ async def test_threshold_changes_what_needs_review(telegram, settings_for, ocr_s
     assert settings.threshold == 0
 
 
-async def test_stats_are_for_admins_only(telegram, settings_for, ocr_service):
+async def test_stats_are_for_admins_only(telegram, settings_for, ocr_pool):
     settings = settings_for(telegram, admin_user_ids=frozenset({ADMIN}))
-    async with running_bot(settings, ocr_service) as app:
+    async with running_bot(settings, ocr_pool) as app:
         await seed(app, ALICE, "a")
         await seed(app, BOB, "b", "c")
         refused = await command(telegram, ALICE, "/stats", "administrators")
@@ -374,8 +374,8 @@ async def test_stats_are_for_admins_only(telegram, settings_for, ocr_service):
     assert "p95" in plain(stats)
 
 
-async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         unknown = await command(telegram, ALICE, "/frobnicate now", "don't know that command")
         medium = await seed(app, ALICE, *[f"medium {n:03d} " + "m" * 70 for n in range(120)])
         huge = await seed(app, ALICE, *[f"huge {n:04d} " + "h" * 70 for n in range(900)])
@@ -401,18 +401,16 @@ async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_se
     assert document["data"].decode().count("\n") == 899
 
 
-async def test_photo_in_a_language_without_its_model_explains_it(
-    telegram, settings_for, ocr_service
-):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
-        storage = app.bot_data["services"].storage
+async def test_photo_in_a_language_without_its_model_explains_it(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        storage = app.bot_data.services.storage
         # Chosen while its model was installed, say; now the model is missing (offline here).
-        await storage.set_language(ALICE, "RUS")
+        await storage.users.set_language(ALICE, "RUS")
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         answer = await telegram.wait_for_message(
             ALICE, lambda m: "extra Aspose model" in plain(m), timeout=OCR_TIMEOUT
         )
-        notes = await storage.count_notes(ALICE)
+        notes = await storage.notes.count(ALICE)
     assert "Russian (RUS)" in plain(answer)
     assert "/lang" in plain(answer)
     assert notes == 0

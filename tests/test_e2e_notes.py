@@ -14,10 +14,10 @@ from contextlib import closing
 
 import pytest
 
-from bot.models import LineState
-from tests.conftest import running_bot
-from tests.fake_telegram import FakeTelegram, buttons
-from tests.images import FIRST_LINE, NOTE_LINES, UNSURE_LINES, render_note
+from bot.domain.models import LineState
+from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.images import FIRST_LINE, NOTE_LINES, UNSURE_LINES, render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 1001, 2002
@@ -36,8 +36,8 @@ def recognized_lines(message: dict) -> list[str]:
     return [line for line in lines if line and not line.startswith(("⚠️", "✅"))]
 
 
-async def test_photo_is_answered_with_its_first_line(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service):
+async def test_photo_is_answered_with_its_first_line(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool):
         photo = telegram.send_photo(ALICE, render_note(NOTE_LINES))
         result = await result_message(telegram, ALICE)
 
@@ -58,8 +58,8 @@ async def test_photo_is_answered_with_its_first_line(telegram, settings_for, ocr
     assert fetched == [photo["photo"][-1]["file_id"]]
 
 
-async def test_image_sent_as_file_is_read(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_service):
+async def test_image_sent_as_file_is_read(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool):
         telegram.send_document(
             ALICE, render_note(NOTE_LINES, fmt="JPEG"), file_name="page.jpg", mime_type="image/jpeg"
         )
@@ -106,16 +106,16 @@ def is_complete(message: dict) -> bool:
     return "is complete" in message["text_plain"]
 
 
-async def test_keep_completes_the_note(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_keep_completes_the_note(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         unsure_text = review["text_plain"].split("\n")[1]
         query = telegram.press_button(ALICE, review, button_data(review, "Keep"))
         answer = await telegram.wait_for_callback_answer(query["id"])
         await keep_the_rest(telegram, ALICE, review)
         complete = await telegram.wait_for_message(ALICE, is_complete)
-        storage = app.bot_data["services"].storage
-        (note,) = await storage.list_notes(ALICE, limit=5, offset=0)
+        storage = app.bot_data.services.storage
+        (note,) = await storage.notes.page(ALICE, limit=5, offset=0)
 
     assert answer.get("text") == "Kept."
     assert unsure_text in complete["text_plain"]
@@ -124,22 +124,22 @@ async def test_keep_completes_the_note(telegram, settings_for, ocr_service):
     assert note.lines[0].state is LineState.KEPT
 
 
-async def test_drop_removes_the_line_from_the_note(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_drop_removes_the_line_from_the_note(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         dropped = review["text_plain"].split("\n")[1]
         query = telegram.press_button(ALICE, review, button_data(review, "Drop"))
         await telegram.wait_for_callback_answer(query["id"])
         await keep_the_rest(telegram, ALICE, review)
         complete = await telegram.wait_for_message(ALICE, is_complete)
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=5, offset=0)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert dropped not in complete["text_plain"].split("\n", 2)[-1]
     assert note.lines[0].state is LineState.DROPPED
     assert dropped not in note.text
 
 
-async def test_retype_replaces_the_line_and_search_finds_it(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service):
+async def test_retype_replaces_the_line_and_search_finds_it(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool):
         review = await photo_with_pending_line(telegram, ALICE)
         query = telegram.press_button(ALICE, review, button_data(review, "Retype"))
         await telegram.wait_for_callback_answer(query["id"])
@@ -163,29 +163,29 @@ async def test_retype_replaces_the_line_and_search_finds_it(telegram, settings_f
     assert not_found["text_plain"].startswith("No notes match")
 
 
-async def test_retype_by_replying_to_the_line(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_retype_by_replying_to_the_line(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         telegram.send_text(ALICE, "Typed as a reply", reply_to_message_id=review["message_id"])
         await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=5, offset=0)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert note.lines[0].text == "Typed as a reply"
     assert note.lines[0].state is LineState.RETYPED
     assert note.lines[0].original_text != "Typed as a reply"
 
 
 async def test_reply_to_a_review_message_never_recorded_still_retypes_its_line(
-    telegram, settings_for, ocr_service
+    telegram, settings_for, ocr_pool
 ):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         # A crash between sending a review message and recording its id leaves the line
         # without it; that moment can't be hit on purpose, so the test erases the record.
-        database = app.bot_data["services"].storage.path
+        database = app.bot_data.services.storage.path
         await asyncio.to_thread(forget_review_messages, database)
         telegram.send_text(ALICE, "Typed as a reply", reply_to_message_id=review["message_id"])
         await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=5, offset=0)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert note.lines[0].text == "Typed as a reply"
 
 
@@ -194,15 +194,15 @@ def forget_review_messages(database) -> None:
         db.execute("UPDATE lines SET review_message_id = NULL")
 
 
-async def test_restart_keeps_notes_and_pending_buttons(telegram, settings_for, ocr_service):
+async def test_restart_keeps_notes_and_pending_buttons(telegram, settings_for, ocr_pool):
     settings = settings_for(telegram)
-    async with running_bot(settings, ocr_service):
+    async with running_bot(settings, ocr_pool):
         review = await photo_with_pending_line(telegram, ALICE)
         query = telegram.press_button(ALICE, review, button_data(review, "Retype"))
         await telegram.wait_for_callback_answer(query["id"])
 
     # A new Application, new storage connection, same database file.
-    async with running_bot(settings, ocr_service):
+    async with running_bot(settings, ocr_pool):
         telegram.send_text(ALICE, "After restart")  # the awaited retype survived the restart
         await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
         telegram.send_text(ALICE, "/search restart")
@@ -210,11 +210,11 @@ async def test_restart_keeps_notes_and_pending_buttons(telegram, settings_for, o
     assert "1 note match" in found["text_plain"]
 
 
-async def test_button_pressed_after_restart_still_works(telegram, settings_for, ocr_service):
+async def test_button_pressed_after_restart_still_works(telegram, settings_for, ocr_pool):
     settings = settings_for(telegram)
-    async with running_bot(settings, ocr_service):
+    async with running_bot(settings, ocr_pool):
         review = await photo_with_pending_line(telegram, ALICE)
-    async with running_bot(settings, ocr_service):
+    async with running_bot(settings, ocr_pool):
         query = telegram.press_button(ALICE, review, button_data(review, "Keep"))
         answer = await telegram.wait_for_callback_answer(query["id"])
         await keep_the_rest(telegram, ALICE, review)
@@ -222,12 +222,12 @@ async def test_button_pressed_after_restart_still_works(telegram, settings_for, 
     assert answer.get("text") == "Kept."
 
 
-async def test_other_user_cannot_press_my_buttons(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_other_user_cannot_press_my_buttons(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         for label in ("Keep", "Retype", "Drop"):
             query = telegram.press_button(BOB, review, button_data(review, label))
             answer = await telegram.wait_for_callback_answer(query["id"])
             assert answer.get("text") == "Sorry, that button isn't for you."
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=5, offset=0)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert note.lines[0].state is LineState.PENDING

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_process import BotProcess
-from tests.conftest import TOKEN
-from tests.fake_telegram import FakeTelegram
-from tests.images import FIRST_LINE, NOTE_LINES, render_note
+from tests.support.bot_process import BotProcess
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.images import FIRST_LINE, NOTE_LINES, render_note
+from tests.support.running import TOKEN
 
 pytestmark = pytest.mark.asyncio
 ALICE = 3003

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from bot.models import LineState
-from tests.conftest import running_bot
-from tests.fake_telegram import buttons
-from tests.images import NOTE_LINES, UNSURE_LINES, render_note
+from bot.domain.models import LineState
+from tests.support.fake_telegram import buttons
+from tests.support.images import NOTE_LINES, UNSURE_LINES, render_note
+from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 5005, 6006
@@ -28,12 +28,12 @@ async def first_review(telegram, user_id: int = ALICE) -> dict:
     )
 
 
-async def test_forged_callback_data_changes_nothing(telegram, settings_for, ocr_service):
+async def test_forged_callback_data_changes_nothing(telegram, settings_for, ocr_pool):
     rng = random.Random(7)
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await first_review(telegram)
-        storage = app.bot_data["services"].storage
-        (note,) = await storage.list_notes(ALICE, limit=1)
+        storage = app.bot_data.services.storage
+        (note,) = await storage.notes.page(ALICE, limit=1)
         line_id = note.lines[0].id
         genuine = dict(buttons(review))["Keep"]
         forged = [
@@ -52,7 +52,7 @@ async def test_forged_callback_data_changes_nothing(telegram, settings_for, ocr_
         # Bob replays Alice's genuine button.
         query = telegram.press_button(BOB, review, genuine, strict=False)
         bob_answer = (await telegram.wait_for_callback_answer(query["id"])).get("text")
-        note_after = await storage.get_note(ALICE, note.id)
+        note_after = await storage.notes.get(ALICE, note.id)
 
     assert all(answer in {"Sorry, that button isn't for you.", "This button is no longer valid."}
                for answer in answers), answers  # fmt: skip
@@ -64,13 +64,11 @@ async def test_forged_callback_data_changes_nothing(telegram, settings_for, ocr_
     assert content(note_after.lines) == content(note.lines)  # nothing changed
 
 
-async def test_stale_button_after_note_deleted_removes_keyboard(
-    telegram, settings_for, ocr_service
-):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_stale_button_after_note_deleted_removes_keyboard(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await first_review(telegram)
-        storage = app.bot_data["services"].storage
-        (note,) = await storage.list_notes(ALICE, limit=1)
+        storage = app.bot_data.services.storage
+        (note,) = await storage.notes.page(ALICE, limit=1)
         assert await storage.delete_note(ALICE, note.id)
         query = telegram.press_button(ALICE, review, dict(buttons(review))["Keep"])
         answer = await telegram.wait_for_callback_answer(query["id"])
@@ -88,22 +86,22 @@ async def test_stale_button_after_note_deleted_removes_keyboard(
     assert answer.get("text") == "This button is no longer valid."
 
 
-async def test_second_press_on_a_resolved_line(telegram, settings_for, ocr_service):
-    async with running_bot(settings_for(telegram), ocr_service) as app:
+async def test_second_press_on_a_resolved_line(telegram, settings_for, ocr_pool):
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await first_review(telegram)
         keep, drop = dict(buttons(review))["Keep"], dict(buttons(review))["Drop"]
         first = telegram.press_button(ALICE, review, keep)
         await telegram.wait_for_callback_answer(first["id"])
         again = telegram.press_button(ALICE, review, drop, strict=False)  # replayed old button
         answer = await telegram.wait_for_callback_answer(again["id"])
-        (note,) = await app.bot_data["services"].storage.list_notes(ALICE, limit=1)
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=1)
     assert answer.get("text") == "That line was already reviewed."
     assert note.lines[0].state is LineState.KEPT
 
 
-async def test_allowlist_refuses_strangers(telegram, settings_for, ocr_service):
+async def test_allowlist_refuses_strangers(telegram, settings_for, ocr_pool):
     settings = settings_for(telegram, allowed_user_ids=frozenset({ALICE}))
-    async with running_bot(settings, ocr_service):
+    async with running_bot(settings, ocr_pool):
         telegram.send_text(BOB, "/help")
         refused = await telegram.wait_for_message(BOB, lambda m: "private" in text(m))
         telegram.send_photo(BOB, render_note(NOTE_LINES))
@@ -114,9 +112,9 @@ async def test_allowlist_refuses_strangers(telegram, settings_for, ocr_service):
 
 
 async def test_group_chat_only_when_addressed_and_search_stays_private(
-    telegram, settings_for, ocr_service
+    telegram, settings_for, ocr_pool
 ):
-    async with running_bot(settings_for(telegram), ocr_service):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_photo(ALICE, render_note(NOTE_LINES), chat_id=GROUP)  # not addressed
         telegram.send_text(ALICE, "just chatting", chat_id=GROUP, chat_type="group")
         telegram.send_photo(
@@ -138,9 +136,9 @@ async def test_group_chat_only_when_addressed_and_search_stays_private(
     assert bob.get("text") == "Sorry, that button isn't for you."
 
 
-async def test_same_photo_twice_is_not_read_twice(telegram, settings_for, ocr_service):
+async def test_same_photo_twice_is_not_read_twice(telegram, settings_for, ocr_pool):
     photo = render_note([*NOTE_LINES, "Same photo test"])
-    async with running_bot(settings_for(telegram), ocr_service):
+    async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_photo(ALICE, photo)
         first = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in text(m), timeout=OCR_TIMEOUT

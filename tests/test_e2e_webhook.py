@@ -8,7 +8,7 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
-from bot.app import build_application, start_services, stop_services, webhook_options
+from bot.telegram.app import build_application, start_services, stop_services, webhook_options
 
 pytestmark = pytest.mark.asyncio
 ALICE = 8008
@@ -20,7 +20,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_service):
+async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_pool):
     port = free_port()
     settings = replace(
         settings_for(telegram),
@@ -30,7 +30,7 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_s
         webhook_secret="s3cret-Token_1",
     )
     options = webhook_options(settings)
-    application = build_application(settings, ocr=ocr_service)
+    application = build_application(settings, ocr=ocr_pool)
     await application.initialize()
     await start_services(application)
     await application.start()

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 1001, 2002

@@ -1,11 +1,12 @@
-"""Rendering: user and OCR text is escaped; long texts split at line boundaries."""
+"""Wording and fitting: user and OCR text is escaped; long texts are split at line boundaries
+or sent as a file (`bot.telegram.text`), never cut."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import messages
-from bot.models import (
+from bot.domain import messages
+from bot.domain.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     ConfidenceSource,
@@ -14,7 +15,14 @@ from bot.models import (
     Note,
     SearchHit,
 )
-from bot.paging import Page
+from bot.domain.paging import Page
+from bot.telegram.text import (
+    MAX_SPLIT_MESSAGES,
+    TELEGRAM_TEXT_LIMIT,
+    fit,
+    split_for_telegram,
+    utf16_len,
+)
 
 NOW = datetime(2026, 11, 24, 10, 2, tzinfo=UTC)
 
@@ -25,7 +33,7 @@ def make_line(position: int, text: str, state: LineState, confidence: float = 0.
 
 def test_ocr_text_cannot_inject_markup() -> None:
     note = Note(1, 5, 5, None, NOW, [make_line(0, "<b>x</b> & <a href='y'>", LineState.ACCEPTED)])
-    rendered = "\n".join(messages.ocr_result(note, trial=False).texts)
+    rendered = "\n".join(fit(messages.ocr_result(note, trial=False)).texts)
     assert "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href='y'&gt;" in rendered
     assert "<a " not in rendered
 
@@ -39,7 +47,7 @@ def test_result_counts_lines_needing_review() -> None:
         NOW,
         [make_line(0, "ok", LineState.ACCEPTED), make_line(1, "eh", LineState.PENDING)],
     )
-    rendered = "\n".join(messages.ocr_result(note, trial=False).texts)
+    rendered = "\n".join(fit(messages.ocr_result(note, trial=False)).texts)
     assert "Note #3" in rendered
     assert "1 line needs your review" in rendered
     assert "eh" not in rendered  # pending lines come with their own message
@@ -60,21 +68,21 @@ def test_search_snippet_highlight_is_bold_and_escaped() -> None:
 
 def test_split_respects_limit_and_line_boundaries() -> None:
     text = "\n".join(f"line {i} " + "x" * 50 for i in range(300))
-    chunks = messages.split_for_telegram(text, limit=1000)
+    chunks = split_for_telegram(text, limit=1000)
     assert all(len(chunk) <= 1000 for chunk in chunks)
     assert "\n".join(chunks) == text
     assert all(chunk.startswith("line ") for chunk in chunks)
 
 
 def test_split_hard_cuts_one_overlong_line() -> None:
-    chunks = messages.split_for_telegram("y" * 2500, limit=1000)
+    chunks = split_for_telegram("y" * 2500, limit=1000)
     assert [len(c) for c in chunks] == [1000, 1000, 500]
 
 
 def test_split_counts_utf16_units_like_telegram() -> None:
     text = "😀" * 700  # 1400 UTF-16 units in 700 characters
-    chunks = messages.split_for_telegram(text, limit=1000)
-    assert [messages.utf16_len(chunk) for chunk in chunks] == [1000, 400]
+    chunks = split_for_telegram(text, limit=1000)
+    assert [utf16_len(chunk) for chunk in chunks] == [1000, 400]
     assert "".join(chunks) == text
 
 
@@ -83,7 +91,7 @@ def note_with(lines: list[str], state: LineState = LineState.ACCEPTED) -> Note:
 
 
 def test_short_result_is_one_message() -> None:
-    reply = messages.ocr_result(note_with(["one", "two"]), trial=False)
+    reply = fit(messages.ocr_result(note_with(["one", "two"]), trial=False))
     assert reply.document is None
     assert len(reply.texts) == 1
     assert "one\ntwo" in reply.texts[0]
@@ -91,10 +99,10 @@ def test_short_result_is_one_message() -> None:
 
 def test_long_result_is_split_at_line_boundaries_without_losing_text() -> None:
     lines = [f"line {i:03d} " + "w" * 60 for i in range(150)]  # ~10k characters
-    reply = messages.ocr_result(note_with(lines), trial=False)
+    reply = fit(messages.ocr_result(note_with(lines), trial=False))
     assert reply.document is None
-    assert 1 < len(reply.texts) <= messages.MAX_SPLIT_MESSAGES
-    assert all(messages.utf16_len(text) <= messages.TELEGRAM_TEXT_LIMIT for text in reply.texts)
+    assert 1 < len(reply.texts) <= MAX_SPLIT_MESSAGES
+    assert all(utf16_len(text) <= TELEGRAM_TEXT_LIMIT for text in reply.texts)
     joined = "\n".join(reply.texts)
     assert all(line in joined for line in lines)
     assert reply.texts[0].startswith("📝 <b>Note #4</b>")
@@ -103,7 +111,7 @@ def test_long_result_is_split_at_line_boundaries_without_losing_text() -> None:
 
 def test_very_long_result_becomes_a_text_file() -> None:
     lines = [f"line {i:04d} " + "w" * 60 for i in range(1000)]  # ~70k characters
-    reply = messages.ocr_result(note_with(lines), trial=False)
+    reply = fit(messages.ocr_result(note_with(lines), trial=False))
     assert reply.document is not None
     assert reply.document.filename == "note-4.txt"
     assert reply.document.content.decode() == "\n".join(lines)
@@ -124,7 +132,7 @@ def test_note_view_marks_pending_lines_and_hides_dropped() -> None:
             make_line(2, "maybe", LineState.PENDING),
         ],
     )
-    text = "\n".join(messages.note_view(note).texts)
+    text = "\n".join(fit(messages.note_view(note)).texts)
     assert "&lt;Plan&gt;" in text
     assert "kept\n⚠️ maybe" in text
     assert "gone" not in text

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.export import ExportFormat, fit_for_upload, write_export
-from bot.languages import find_language, label, language_page
-from bot.metrics import summarize
-from bot.models import ConfidenceSource, Line, LineState, Note
-from bot.paging import Page
-from bot.review import RetypeRejected, clean_title, parse_threshold
+from bot.domain.export import ExportFormat, fit_for_upload, write_export
+from bot.domain.languages import find_language, label, language_page
+from bot.domain.metrics import summarize
+from bot.domain.models import ConfidenceSource, Line, LineState, Note
+from bot.domain.paging import Page
+from bot.domain.review import Refusal, TextRejected, clean_title, parse_threshold
 
 NOW = datetime(2026, 11, 24, 10, 2, tzinfo=UTC)
 
@@ -160,10 +160,12 @@ def test_parse_threshold(text: str, expected: float | None) -> None:
 
 def test_clean_title() -> None:
     assert clean_title("  Shopping\n list ") == "Shopping list"
-    with pytest.raises(RetypeRejected):
+    with pytest.raises(TextRejected) as empty:
         clean_title("   ")
-    with pytest.raises(RetypeRejected):
+    assert empty.value.reason is Refusal.EMPTY_TITLE
+    with pytest.raises(TextRejected) as long:
         clean_title("x" * 101)
+    assert long.value.reason is Refusal.LONG_TITLE
 
 
 def test_duration_summary() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.ocr_parse import EngineLine, characters_from_json, is_watermark, parse_engine_output
+from bot.ocr.parse import EngineLine, characters_from_json, is_watermark, parse_engine_output
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.priority_lock import PriorityLock
+from bot.storage.priority_lock import PriorityLock
 
 
 async def test_one_holder_at_a_time_and_urgent_waiters_go_first() -> None:

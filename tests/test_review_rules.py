@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import ConfidenceSource, LineState, RecognizedLine
-from bot.review import MAX_RETYPE_CHARS, RetypeRejected, classify, clean_retype
+from bot.domain.models import ConfidenceSource, LineState, RecognizedLine
+from bot.domain.review import MAX_RETYPE_CHARS, Refusal, TextRejected, classify, clean_retype
 
 
 def line(text: str, confidence: float) -> RecognizedLine:
@@ -34,11 +34,13 @@ def test_retype_is_collapsed_to_one_line() -> None:
 
 @pytest.mark.parametrize("text", [None, "", "   \n\t "])
 def test_empty_retype_is_refused(text: str | None) -> None:
-    with pytest.raises(RetypeRejected, match="empty"):
+    with pytest.raises(TextRejected) as refused:
         clean_retype(text)
+    assert refused.value.reason is Refusal.EMPTY_LINE
 
 
 def test_overlong_retype_is_refused() -> None:
     assert clean_retype("x" * MAX_RETYPE_CHARS) == "x" * MAX_RETYPE_CHARS
-    with pytest.raises(RetypeRejected, match="longer than"):
+    with pytest.raises(TextRejected) as refused:
         clean_retype("x" * (MAX_RETYPE_CHARS + 1))
+    assert refused.value.reason is Refusal.LONG_LINE

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.search_query import (
+from bot.storage.search_query import (
     MAX_TOKEN_CHARS,
     MAX_TOKENS,
     MIN_PREFIX_CHARS,
@@ -80,7 +80,7 @@ USER = 7
 @pytest.fixture(scope="module")
 def fts() -> sqlite3.Connection:
     """The bot's search table (the latest migration's), holding one user's three notes."""
-    from bot.storage import MIGRATIONS
+    from bot.storage.schema import MIGRATIONS
 
     ddl = re.search(r"CREATE VIRTUAL TABLE notes_fts USING fts5\(.*?\);", MIGRATIONS[-1], re.S)
     assert ddl is not None

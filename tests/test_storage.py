@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.models import (
+from bot.domain.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     ConfidenceSource,
@@ -24,15 +24,15 @@ from bot.models import (
     LineState,
     ReviewAction,
 )
-from bot.search_query import build_fts_query
 from bot.storage import (
-    SCHEMA_VERSION,
     LineAlreadyResolved,
     LineNotFound,
     NoteNotFound,
     Storage,
     StorageError,
 )
+from bot.storage.schema import SCHEMA_VERSION
+from bot.storage.search_query import build_fts_query
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ALICE, BOB = 111, 222
@@ -61,7 +61,7 @@ async def storage(db_path: Path) -> AsyncIterator[Storage]:
 async def search_ids(storage: Storage, user_id: int, text: str) -> list[int]:
     query = build_fts_query(text)
     assert query is not None
-    return [hit.note_id for hit in await storage.search(user_id, query, limit=50)]
+    return [hit.note_id for hit in await storage.search.find(user_id, query, limit=50)]
 
 
 # --- opening and migrations ---
@@ -100,7 +100,7 @@ async def test_open_creates_dirs_migrates_and_reopens(db_path: Path) -> None:
     async with await Storage.open(db_path):
         pass
     async with await Storage.open(db_path) as storage:  # second run: nothing to migrate
-        assert await storage.count_notes(ALICE) == 0
+        assert await storage.notes.count(ALICE) == 0
     assert raw_query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert SCHEMA_VERSION >= 3
     assert raw_query(db_path, "PRAGMA journal_mode") == [("wal",)]
@@ -170,20 +170,20 @@ async def test_notes_survive_reopen(db_path: Path) -> None:
     assert created.created_at.tzinfo is not None
     assert created.created_at.utcoffset() == UTC.utcoffset(None)
     async with await Storage.open(db_path) as storage:
-        note = await storage.get_note(ALICE, created.id)
+        note = await storage.notes.get(ALICE, created.id)
         assert note == created
         assert note.text == "first line\nsecond line"
         assert note.lines[1].original_text == "second line"
         assert note.lines[1].state is LineState.PENDING
         assert note.lines[1].confidence_source is ConfidenceSource.ENGINE
-        assert await storage.find_note_by_file(ALICE, "uniq-1") == created
-        assert await storage.find_note_by_file(BOB, "uniq-1") is None
+        assert await storage.notes.find_by_file(ALICE, "uniq-1") == created
+        assert await storage.notes.find_by_file(BOB, "uniq-1") is None
         assert await search_ids(storage, ALICE, "second") == [created.id]
 
 
 KILLED_WRITER = """
 import asyncio, os, sys
-from bot.models import ConfidenceSource, LineDraft, LineState
+from bot.domain.models import ConfidenceSource, LineDraft, LineState
 from bot.storage import Storage
 
 async def main():
@@ -211,7 +211,7 @@ async def test_write_survives_kill_without_close(db_path: Path) -> None:
     assert done.returncode == 0
     note_id = int(out)
     async with await Storage.open(db_path) as storage:
-        note = await storage.get_note(ALICE, note_id)
+        note = await storage.notes.get(ALICE, note_id)
         assert note is not None
         assert note.text == "written then killed"
 
@@ -231,23 +231,23 @@ async def test_concurrent_writes_do_not_interleave(storage: Storage) -> None:
     )
     assert sum(isinstance(r, LineAlreadyResolved) for r in results) == 30
     assert sum(isinstance(r, tuple) for r in results) == 30
-    assert await storage.count_notes(ALICE) == 30
+    assert await storage.notes.count(ALICE) == 30
 
 
 @pytest.mark.asyncio
 async def test_reads_neither_wait_for_nor_see_an_open_write(storage: Storage) -> None:
     saved = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("milk")])
     # Hold a write transaction open (as a slow burst of writes would) with an uncommitted note.
-    async with storage._write() as db:
+    async with storage.db.write() as db:
         await db.execute(
             "INSERT INTO notes (user_id, chat_id, created_at) VALUES (?, ?, ?)",
             (ALICE, CHAT_A, "2026-01-01T00:00:00.000000+00:00"),
         )
-        count = await asyncio.wait_for(storage.count_notes(ALICE), timeout=2)
+        count = await asyncio.wait_for(storage.notes.count(ALICE), timeout=2)
         hits = await asyncio.wait_for(search_ids(storage, ALICE, "milk"), timeout=2)
     assert count == 1  # the committed note only, not half of the open write
     assert hits == [saved.id]
-    assert await storage.count_notes(ALICE) == 2  # committed now
+    assert await storage.notes.count(ALICE) == 2  # committed now
 
 
 @pytest.mark.asyncio
@@ -256,7 +256,7 @@ async def test_a_users_write_goes_before_queued_pipeline_writes(storage: Storage
     finished: list[str] = []
 
     async def job(number: int) -> None:
-        await storage.create_job(
+        await storage.jobs.create(
             user_id=BOB,
             chat_id=CHAT_B,
             message_id=number,
@@ -270,7 +270,7 @@ async def test_a_users_write_goes_before_queued_pipeline_writes(storage: Storage
         await storage.resolve_line(ALICE, note.lines[0].id, ReviewAction.KEEP)
         finished.append("keep")
 
-    async with storage._write(background=True):  # the pipeline is writing...
+    async with storage.db.write(background=True):  # the pipeline is writing...
         jobs = [asyncio.create_task(job(n)) for n in range(5)]  # ...more of it queues up...
         await asyncio.sleep(0.01)
         press = asyncio.create_task(keep())  # ...and then a user presses Keep
@@ -286,22 +286,24 @@ async def test_list_count_rename_delete(storage: Storage) -> None:
         for i in range(5)
     ]
     await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("bob's")])
-    assert await storage.count_notes(ALICE) == 5
-    page = await storage.list_notes(ALICE, limit=2, offset=0)
+    assert await storage.notes.count(ALICE) == 5
+    page = await storage.notes.page(ALICE, limit=2, offset=0)
     assert [n.id for n in page] == [ids[4], ids[3]]
-    page = await storage.list_notes(ALICE, limit=2, offset=4)
+    page = await storage.notes.page(ALICE, limit=2, offset=4)
     assert [n.id for n in page] == [ids[0]]
     assert page[0].text == "note 0"
 
-    assert await storage.rename_note(ALICE, ids[0], "Physics lecture") is True
-    assert (await storage.get_note(ALICE, ids[0])).title == "Physics lecture"
+    await storage.users.await_rename(ALICE, ids[0])
+    assert (await storage.finish_rename(ALICE, ids[0], "Physics lecture")).id == ids[0]
+    assert await storage.users.rename_target(ALICE) is None
+    assert (await storage.notes.get(ALICE, ids[0])).title == "Physics lecture"
     assert await search_ids(storage, ALICE, "physics") == [ids[0]]
 
     assert await storage.delete_note(ALICE, ids[0]) is True
-    assert await storage.get_note(ALICE, ids[0]) is None
+    assert await storage.notes.get(ALICE, ids[0]) is None
     assert await storage.delete_note(ALICE, ids[0]) is False
     assert await search_ids(storage, ALICE, "physics") == []
-    assert await storage.count_notes(ALICE) == 4
+    assert await storage.notes.count(ALICE) == 4
 
 
 @pytest.mark.asyncio
@@ -310,45 +312,48 @@ async def test_owner_scoping(storage: Storage) -> None:
         user_id=ALICE, chat_id=CHAT_A, lines=[pending("secret plan")], title="Mine"
     )
     line_id = note.lines[0].id
-    assert await storage.get_note(BOB, note.id) is None
-    assert await storage.get_line(BOB, line_id) is None
-    assert await storage.rename_note(BOB, note.id, "Stolen") is False
+    assert await storage.notes.get(BOB, note.id) is None
+    assert await storage.notes.line(BOB, line_id) is None
+    with pytest.raises(NoteNotFound):
+        await storage.users.await_rename(BOB, note.id)
+    with pytest.raises(NoteNotFound):
+        await storage.finish_rename(BOB, note.id, "Stolen")
     assert await storage.delete_note(BOB, note.id) is False
-    assert await storage.set_review_message(BOB, line_id, 5) is False
+    assert await storage.notes.set_review_message(BOB, line_id, 5) is False
     for action in ReviewAction:
         with pytest.raises(LineNotFound):
             await storage.resolve_line(BOB, line_id, action, "hacked")
     with pytest.raises(LineNotFound):
         await storage.resolve_line(BOB, 999_999, ReviewAction.KEEP)
     with pytest.raises(LineNotFound):
-        await storage.await_retype(BOB, line_id)
-    assert await storage.retype_target(BOB) is None
-    assert await storage.delete_user_data(BOB) == 0
+        await storage.users.await_retype(BOB, line_id)
+    assert await storage.users.retype_target(BOB) is None
+    assert await storage.forget_user(BOB) == 0
 
-    unchanged = await storage.get_note(ALICE, note.id)
+    unchanged = await storage.notes.get(ALICE, note.id)
     assert unchanged == note
     assert unchanged.title == "Mine"
     assert unchanged.lines[0].state is LineState.PENDING
 
 
 @pytest.mark.asyncio
-async def test_delete_user_data(storage: Storage) -> None:
-    job = await storage.create_job(
+async def test_delete_user_data(storage: Storage, db_path: Path) -> None:
+    job = await storage.jobs.create(
         user_id=ALICE, chat_id=CHAT_A, message_id=1, file_id="f", file_unique_id="u", file_size=1
     )
     note = await storage.create_note(
-        user_id=ALICE, chat_id=CHAT_A, lines=[pending("alpha")], job_id=job.id
+        user_id=ALICE, chat_id=CHAT_A, lines=[pending("alpha")], job_ids=[job.id]
     )
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("beta")])
     bob_note = await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("alpha")])
-    await storage.await_retype(ALICE, note.lines[0].id)
-    await storage.save_search(ALICE, "alpha")
-    await storage.set_language(ALICE, "DEU")
+    await storage.users.await_retype(ALICE, note.lines[0].id)
+    await storage.search.save(ALICE, "alpha")
+    await storage.users.set_language(ALICE, "DEU")
 
-    assert await storage.delete_user_data(ALICE) == 2
-    assert await storage.count_notes(ALICE) == 0
-    assert await storage.get_job(job.id) is None
-    assert await storage.retype_target(ALICE) is None
+    assert await storage.forget_user(ALICE) == 2
+    assert await storage.notes.count(ALICE) == 0
+    assert raw_query(db_path, f"SELECT count(*) FROM jobs WHERE id = {job.id}") == [(0,)]
+    assert await storage.users.retype_target(ALICE) is None
     assert await search_ids(storage, ALICE, "alpha") == []
     assert await search_ids(storage, BOB, "alpha") == [bob_note.id]
     stats = await storage.stats()
@@ -391,7 +396,7 @@ async def test_resolve_keep_drop_retype(storage: Storage) -> None:
     assert updated.text == "header\nkeepme\ntypo"
     assert await search_ids(storage, ALICE, "typo") == [note.id]
     assert await search_ids(storage, ALICE, "tpyo") == []
-    assert await storage.get_note(ALICE, note.id) == updated
+    assert await storage.notes.get(ALICE, note.id) == updated
 
 
 @pytest.mark.asyncio
@@ -404,7 +409,7 @@ async def test_double_resolve_raises_already_resolved(storage: Storage) -> None:
     assert raised.value.args[0].state is LineState.KEPT
     assert raised.value.line.id == line_id
     with pytest.raises(LineAlreadyResolved):
-        await storage.await_retype(ALICE, line_id)
+        await storage.users.await_retype(ALICE, line_id)
     accepted = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("fine")])
     with pytest.raises(LineAlreadyResolved):
         await storage.resolve_line(ALICE, accepted.lines[0].id, ReviewAction.KEEP)
@@ -417,41 +422,41 @@ async def test_retype_wait_survives_reopen_and_clears(db_path: Path) -> None:
             user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), pending("blur")]
         )
         first, second = note.lines
-        await storage.await_retype(ALICE, first.id)
-        await storage.await_retype(ALICE, second.id)  # the latest request wins
+        await storage.users.await_retype(ALICE, first.id)
+        await storage.users.await_retype(ALICE, second.id)  # the latest request wins
     async with await Storage.open(db_path) as storage:
-        target = await storage.retype_target(ALICE)
+        target = await storage.users.retype_target(ALICE)
         assert target is not None
         assert target.id == second.id
         await storage.resolve_line(ALICE, second.id, ReviewAction.RETYPE, "clear")
-        assert await storage.retype_target(ALICE) is None
+        assert await storage.users.retype_target(ALICE) is None
 
-        await storage.await_retype(ALICE, first.id)
-        assert await storage.cancel_waits(ALICE) is True
-        assert await storage.retype_target(ALICE) is None
-        assert await storage.cancel_waits(ALICE) is False
+        await storage.users.await_retype(ALICE, first.id)
+        assert await storage.users.cancel_waits(ALICE) is True
+        assert await storage.users.retype_target(ALICE) is None
+        assert await storage.users.cancel_waits(ALICE) is False
 
 
 @pytest.mark.asyncio
 async def test_stale_retype_wait_is_dropped(storage: Storage) -> None:
     note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("x")])
     line_id = note.lines[0].id
-    await storage.await_retype(ALICE, line_id)
+    await storage.users.await_retype(ALICE, line_id)
     await storage.delete_note(ALICE, note.id)  # the wait cascades away with the line
-    assert await storage.retype_target(ALICE) is None
+    assert await storage.users.retype_target(ALICE) is None
 
 
 @pytest.mark.asyncio
 async def test_review_message_lookup(storage: Storage) -> None:
     note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("hm")])
     line_id = note.lines[0].id
-    assert await storage.set_review_message(ALICE, line_id, 77) is True
-    found = await storage.line_by_review_message(ALICE, CHAT_A, 77)
+    assert await storage.notes.set_review_message(ALICE, line_id, 77) is True
+    found = await storage.notes.line_by_review_message(ALICE, CHAT_A, 77)
     assert found is not None
     assert (found.id, found.review_message_id) == (line_id, 77)
-    assert await storage.line_by_review_message(BOB, CHAT_A, 77) is None
-    assert await storage.line_by_review_message(ALICE, CHAT_B, 77) is None
-    assert await storage.line_by_review_message(ALICE, CHAT_A, 78) is None
+    assert await storage.notes.line_by_review_message(BOB, CHAT_A, 77) is None
+    assert await storage.notes.line_by_review_message(ALICE, CHAT_B, 77) is None
+    assert await storage.notes.line_by_review_message(ALICE, CHAT_A, 78) is None
 
 
 # --- search ---
@@ -470,13 +475,15 @@ async def test_search_best_first_with_snippet_markers(storage: Storage) -> None:
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("nothing relevant")])
     query = build_fts_query("budget")
     assert query is not None
-    hits = await storage.search(ALICE, query)
+    hits = await storage.search.find(ALICE, query)
     assert [hit.note_id for hit in hits] == [strong.id, weak.id]
     assert hits[0].rank <= hits[1].rank
     assert f"{HIGHLIGHT_START}budget{HIGHLIGHT_END}" in hits[1].snippet
     assert hits[1].created_at.tzinfo is not None
-    assert await storage.count_search(ALICE, query) == 2
-    assert [h.note_id for h in await storage.search(ALICE, query, limit=1, offset=1)] == [weak.id]
+    assert await storage.search.count(ALICE, query) == 2
+    assert [h.note_id for h in await storage.search.find(ALICE, query, limit=1, offset=1)] == [
+        weak.id
+    ]
 
 
 @pytest.mark.asyncio
@@ -486,7 +493,7 @@ async def test_search_is_per_user(storage: Storage) -> None:
     assert await search_ids(storage, ALICE, "password123") == [mine.id]
     query = build_fts_query("password")
     assert query is not None
-    assert await storage.count_search(ALICE, query) == 1
+    assert await storage.search.count(ALICE, query) == 1
     assert await search_ids(storage, 333, "password") == []
 
 
@@ -507,8 +514,8 @@ async def test_owner_tokens_in_text_do_not_cross_users(storage: Storage) -> None
 @pytest.mark.asyncio
 async def test_search_survives_bad_match_syntax(storage: Storage) -> None:
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("hello")])
-    assert await storage.search(ALICE, '"unbalanced AND (') == []
-    assert await storage.count_search(ALICE, "NEAR(") == 0
+    assert await storage.search.find(ALICE, '"unbalanced AND (') == []
+    assert await storage.search.count(ALICE, "NEAR(") == 0
 
 
 @pytest.mark.asyncio
@@ -522,28 +529,27 @@ async def test_search_ignores_diacritics(storage: Storage) -> None:
 
 @pytest.mark.asyncio
 async def test_create_job_dedups_redelivered_update(storage: Storage) -> None:
-    job = await storage.create_job(
+    job = await storage.jobs.create(
         user_id=ALICE, chat_id=CHAT_A, message_id=5, file_id="f1", file_unique_id="u1", file_size=9
     )
-    again = await storage.create_job(
+    again = await storage.jobs.create(
         user_id=ALICE, chat_id=CHAT_A, message_id=5, file_id="f1", file_unique_id="u1", file_size=9
     )
     assert again == job
-    other_chat = await storage.create_job(
+    other_chat = await storage.jobs.create(
         user_id=ALICE, chat_id=CHAT_B, message_id=5, file_id="f", file_unique_id="u", file_size=None
     )
     assert other_chat.id != job.id
     assert other_chat.file_size is None
-    assert await storage.count_unfinished_jobs() == 2
-    assert await storage.count_unfinished_jobs(ALICE) == 2
-    assert await storage.count_unfinished_jobs(BOB) == 0
+    unfinished = await storage.jobs.unfinished()
+    assert [job.user_id for job in unfinished] == [ALICE, ALICE]
 
 
 @pytest.mark.asyncio
 async def test_job_lifecycle_and_resume_after_reopen(db_path: Path) -> None:
     async with await Storage.open(db_path) as storage:
         jobs = [
-            await storage.create_job(
+            await storage.jobs.create(
                 user_id=ALICE,
                 chat_id=CHAT_A,
                 message_id=i,
@@ -555,27 +561,25 @@ async def test_job_lifecycle_and_resume_after_reopen(db_path: Path) -> None:
         ]
         assert jobs[0].status is JobStatus.QUEUED
         assert jobs[0].attempts == 0
-        started = await storage.begin_job_attempt(jobs[0].id)
+        started = await storage.jobs.begin_attempt(jobs[0].id)
         assert started.attempts == 1
-        await storage.set_job_status_message(jobs[0].id, 42)
-        await storage.mark_job_done(jobs[1].id)
-        await storage.fail_job(jobs[2].id, "engine exploded")
+        await storage.jobs.set_status_message(jobs[0].id, 42)
+        await storage.jobs.mark_done(jobs[1].id)
+        await storage.jobs.fail(jobs[2].id, "engine exploded")
     async with await Storage.open(db_path) as storage:
-        unfinished = await storage.unfinished_jobs()
+        unfinished = await storage.jobs.unfinished()
         assert [job.id for job in unfinished] == [jobs[0].id, jobs[3].id]
         assert (unfinished[0].attempts, unfinished[0].status_message_id) == (1, 42)
-        failed = await storage.get_job(jobs[2].id)
-        assert failed is not None
-        assert (failed.status, failed.error) == (JobStatus.FAILED, "engine exploded")
-        assert (await storage.get_job(jobs[1].id)).status is JobStatus.DONE
-        assert await storage.get_job(999) is None
+        rows = raw_query(db_path, "SELECT id, status, error FROM jobs ORDER BY id")
+        assert rows[1] == (jobs[1].id, str(JobStatus.DONE), None)
+        assert rows[2] == (jobs[2].id, str(JobStatus.FAILED), "engine exploded")
         assert (await storage.stats())["unfinished_jobs"] == 2
 
 
 @pytest.mark.asyncio
 async def test_create_note_links_job(db_path: Path) -> None:
     async with await Storage.open(db_path) as storage:
-        job = await storage.create_job(
+        job = await storage.jobs.create(
             user_id=ALICE,
             chat_id=CHAT_A,
             message_id=9,
@@ -589,21 +593,22 @@ async def test_create_note_links_job(db_path: Path) -> None:
             lines=[draft("from photo")],
             file_unique_id="u",
             engine_mode="trial",
-            job_id=job.id,
+            job_ids=[job.id],
         )
     async with await Storage.open(db_path) as storage:
-        (resumed,) = await storage.unfinished_jobs()  # still queued: replies not sent yet
+        (resumed,) = await storage.jobs.unfinished()  # still queued: replies not sent yet
         assert resumed.note_id == note.id
-        assert await storage.get_note(resumed.user_id, resumed.note_id) == note
-        await storage.mark_job_done(job.id)
-        assert await storage.unfinished_jobs() == []
+        assert await storage.notes.get(resumed.user_id, resumed.note_id) == note
+        await storage.jobs.mark_done(job.id)
+        assert await storage.jobs.unfinished() == []
         await storage.delete_note(ALICE, note.id)
-        assert (await storage.get_job(job.id)).note_id is None  # ON DELETE SET NULL
+        # ON DELETE SET NULL
+        assert raw_query(db_path, f"SELECT note_id FROM jobs WHERE id = {job.id}") == [(None,)]
 
 
 @pytest.mark.asyncio
 async def test_version_1_database_is_migrated_keeping_its_notes(db_path: Path) -> None:
-    from bot.storage import MIGRATIONS
+    from bot.storage.schema import MIGRATIONS
 
     db_path.parent.mkdir(parents=True)
     with closing(sqlite3.connect(db_path)) as db:
@@ -614,14 +619,14 @@ async def test_version_1_database_is_migrated_keeping_its_notes(db_path: Path) -
         )
         db.commit()
     async with await Storage.open(db_path) as storage:
-        assert await storage.count_notes(ALICE) == 1
-        assert (await storage.user_settings(ALICE)).language is None
+        assert await storage.notes.count(ALICE) == 1
+        assert (await storage.users.settings(ALICE)).language is None
     assert raw_query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
 @pytest.mark.asyncio
 async def test_version_4_search_index_is_rebuilt_per_owner(db_path: Path) -> None:
-    from bot.storage import MIGRATIONS
+    from bot.storage.schema import MIGRATIONS
 
     db_path.parent.mkdir(parents=True)
     now = "2026-01-01T00:00:00.000000+00:00"
@@ -659,18 +664,18 @@ async def test_version_4_search_index_is_rebuilt_per_owner(db_path: Path) -> Non
 @pytest.mark.asyncio
 async def test_user_settings_persist_and_trial_notice_is_claimed_once(db_path: Path) -> None:
     async with await Storage.open(db_path) as storage:
-        await storage.set_language(ALICE, "DEU")
-        await storage.set_threshold(ALICE, 60.0)
-        assert await storage.claim_trial_notice(ALICE) is True
-        assert await storage.claim_trial_notice(ALICE) is False
+        await storage.users.set_language(ALICE, "DEU")
+        await storage.users.set_threshold(ALICE, 60.0)
+        assert await storage.users.claim_trial_notice(ALICE) is True
+        assert await storage.users.claim_trial_notice(ALICE) is False
     async with await Storage.open(db_path) as storage:
-        prefs = await storage.user_settings(ALICE)
+        prefs = await storage.users.settings(ALICE)
         assert (prefs.language, prefs.threshold, prefs.trial_notified) == ("DEU", 60.0, True)
-        assert await storage.claim_trial_notice(ALICE) is False
-        assert await storage.claim_trial_notice(BOB) is True
-        assert (await storage.user_settings(BOB)).language is None
-        await storage.delete_user_data(ALICE)
-        assert (await storage.user_settings(ALICE)).language is None
+        assert await storage.users.claim_trial_notice(ALICE) is False
+        assert await storage.users.claim_trial_notice(BOB) is True
+        assert (await storage.users.settings(BOB)).language is None
+        await storage.forget_user(ALICE)
+        assert (await storage.users.settings(ALICE)).language is None
 
 
 @pytest.mark.asyncio
@@ -679,7 +684,7 @@ async def test_job_limits_are_enforced_atomically(storage: Storage) -> None:
 
     async def submit(user_id: int, message_id: int, unique: str):
         try:
-            return await storage.create_job(
+            return await storage.jobs.create(
                 user_id=user_id,
                 chat_id=user_id,
                 message_id=message_id,
@@ -713,28 +718,28 @@ async def test_rename_wait_is_owned_exclusive_and_survives_reopen(db_path: Path)
             user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), draft("ok")]
         )
         with pytest.raises(NoteNotFound):
-            await storage.await_rename(BOB, note.id)  # not Bob's note
-        assert await storage.rename_target(BOB) is None
-        await storage.await_retype(ALICE, note.lines[0].id)
-        await storage.await_rename(ALICE, note.id)  # replaces the retype wait
-        assert await storage.retype_target(ALICE) is None
+            await storage.users.await_rename(BOB, note.id)  # not Bob's note
+        assert await storage.users.rename_target(BOB) is None
+        await storage.users.await_retype(ALICE, note.lines[0].id)
+        await storage.users.await_rename(ALICE, note.id)  # replaces the retype wait
+        assert await storage.users.retype_target(ALICE) is None
     async with await Storage.open(db_path) as storage:
-        target = await storage.rename_target(ALICE)
+        target = await storage.users.rename_target(ALICE)
         assert target is not None
         assert target.id == note.id
         with pytest.raises(NoteNotFound):
             await storage.finish_rename(BOB, note.id, "stolen")
         renamed = await storage.finish_rename(ALICE, note.id, "Groceries")
         assert renamed.title == "Groceries"
-        assert await storage.rename_target(ALICE) is None
+        assert await storage.users.rename_target(ALICE) is None
         assert await search_ids(storage, ALICE, "groceries") == [note.id]
 
-        await storage.await_rename(ALICE, note.id)
-        await storage.await_retype(ALICE, note.lines[0].id)  # and the other way round
-        assert await storage.rename_target(ALICE) is None
-        await storage.await_rename(ALICE, note.id)
+        await storage.users.await_rename(ALICE, note.id)
+        await storage.users.await_retype(ALICE, note.lines[0].id)  # and the other way round
+        assert await storage.users.rename_target(ALICE) is None
+        await storage.users.await_rename(ALICE, note.id)
         await storage.delete_note(ALICE, note.id)  # the wait goes with the note
-        assert await storage.rename_target(ALICE) is None
+        assert await storage.users.rename_target(ALICE) is None
 
 
 @pytest.mark.asyncio
@@ -744,18 +749,18 @@ async def test_iter_notes_yields_every_note_newest_first_in_batches(storage: Sto
         for n in range(7)
     ]
     await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("bob's")])
-    seen = [note.id async for note in storage.iter_notes(ALICE, batch=3)]
+    seen = [note.id async for note in storage.notes.every(ALICE, batch=3)]
     assert seen == [note.id for note in reversed(made)]
-    assert [note.text async for note in storage.iter_notes(BOB)] == ["bob's"]
+    assert [note.text async for note in storage.notes.every(BOB)] == ["bob's"]
 
 
 @pytest.mark.asyncio
 async def test_saved_searches_are_owned_and_pruned(storage: Storage) -> None:
-    first = await storage.save_search(ALICE, "old words")
-    assert await storage.saved_search(ALICE, first) == "old words"
-    assert await storage.saved_search(BOB, first) is None
-    latest = [await storage.save_search(ALICE, f"query {n}", keep=3) for n in range(3)]
-    assert await storage.saved_search(ALICE, first) is None  # pruned
-    assert [await storage.saved_search(ALICE, i) for i in latest] == [
+    first = await storage.search.save(ALICE, "old words")
+    assert await storage.search.saved(ALICE, first) == "old words"
+    assert await storage.search.saved(BOB, first) is None
+    latest = [await storage.search.save(ALICE, f"query {n}", keep=3) for n in range(3)]
+    assert await storage.search.saved(ALICE, first) is None  # pruned
+    assert [await storage.search.saved(ALICE, i) for i in latest] == [
         f"query {n}" for n in range(3)
     ]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.waiting_line import WaitingLine
+from bot.telegram.waiting_line import WaitingLine
 
 
 async def test_places_count_the_jobs_ahead_and_are_given_back() -> None:

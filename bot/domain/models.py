@@ -1,0 +1,163 @@
+"""Plain data types shared by OCR handling, review and storage.
+
+They carry no Telegram types, so the logic that uses them can be tested without a bot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ConfidenceSource(StrEnum):
+    """Where a line's confidence came from: the engine, or our own estimate (engine gave none)."""
+
+    ENGINE = "engine"
+    ESTIMATE = "estimate"
+
+
+class LineState(StrEnum):
+    """Review state of one recognized line."""
+
+    ACCEPTED = "accepted"  # confident enough, never needed review
+    PENDING = "pending"  # below the threshold, waiting for the user
+    KEPT = "kept"  # user confirmed the recognized text
+    RETYPED = "retyped"  # user replaced the text
+    DROPPED = "dropped"  # user removed the line
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether the line is part of the note's text."""
+        return self is not LineState.DROPPED
+
+
+class ImageFlaw(StrEnum):
+    """Why an image is refused: a fault of the image itself, never worth a retry."""
+
+    EMPTY = "empty"
+    BOMB = "bomb"
+    NOT_AN_IMAGE = "not_an_image"
+    FORMAT = "format"
+    ANIMATED = "animated"
+    TOO_SMALL = "too_small"
+    TOO_LARGE = "too_large"
+    TOO_BIG_FILE = "too_big_file"
+    DAMAGED = "damaged"
+
+
+class ReviewAction(StrEnum):
+    """What a user can do with a low-confidence line."""
+
+    KEEP = "keep"
+    RETYPE = "retype"
+    DROP = "drop"
+
+
+@dataclass(frozen=True)
+class RecognizedLine:
+    """One line as the OCR step produced it, before it is stored."""
+
+    text: str
+    confidence: float  # 0.0-1.0
+    confidence_source: ConfidenceSource
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line ready to be stored, with its initial review state decided."""
+
+    text: str
+    confidence: float
+    confidence_source: ConfidenceSource
+    state: LineState  # ACCEPTED or PENDING
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    note_id: int
+    position: int
+    text: str
+    original_text: str
+    confidence: float
+    confidence_source: ConfidenceSource
+    state: LineState
+    review_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    user_id: int
+    chat_id: int
+    title: str | None
+    created_at: datetime
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def visible_lines(self) -> list[Line]:
+        return [line for line in self.lines if line.state.is_visible]
+
+    @property
+    def text(self) -> str:
+        """The note's current text: every line not dropped, in reading order."""
+        return "\n".join(line.text for line in self.visible_lines)
+
+    @property
+    def pending_lines(self) -> list[Line]:
+        return [line for line in self.lines if line.state is LineState.PENDING]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.pending_lines
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A received photo, persisted before any slow work so a crash cannot lose it."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    message_id: int
+    file_id: str
+    file_unique_id: str
+    file_size: int | None
+    status: JobStatus
+    attempts: int
+    note_id: int | None
+    status_message_id: int | None
+    error: str | None
+    created_at: datetime
+    media_group_id: str | None = None  # photos sent as one album share it
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    note_id: int
+    created_at: datetime
+    title: str | None
+    snippet: str  # contains HIGHLIGHT_START / HIGHLIGHT_END around matched terms
+    rank: float
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """A user's own preferences; None means "use the bot's default"."""
+
+    user_id: int
+    language: str | None = None
+    threshold: float | None = None  # percent
+    trial_notified: bool = False
+
+
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"

@@ -1,0 +1,1 @@
+"""Reading images: the engine (in worker processes), image checks, output parsing, confidence."""

@@ -1,0 +1,161 @@
+"""Aspose OCR, wrapped: one image in, recognized lines with confidences out.
+
+This module runs inside an OCR worker process (see `bot.ocr.worker`) or, for the CLI,
+in-process. It owns everything engine-specific: license, resources folder, handwriting model
+with fallback to the built-in model, and turning the engine's result objects into plain data.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.domain.models import ImageFlaw, RecognizedLine
+from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr.engine import HANDWRITING, PRINTED, EngineConfig, ModelMissing, OcrFailed, OcrOutcome
+from bot.ocr.images import ImageRejected, normalize_for_ocr
+from bot.ocr.parse import EngineLine, characters_from_json, parse_engine_output
+from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
+
+log = logging.getLogger(__name__)
+
+
+class AsposeEngine:
+    """A ready Aspose engine; build once per process (the first call warms up for seconds)."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        prepare_engine_runtime(config.openssl_path)
+        import aspose.ocr as ocr
+
+        self._ocr = ocr
+        self.config = config
+        resources = Path(config.resources_dir)
+        resources.mkdir(parents=True, exist_ok=True)
+        ocr.Resources.set_local_path(str(resources.resolve()))
+        # The engine's own error log goes with its other files, not into the working directory.
+        ocr.Logging.set_log_file_path(str(resources.resolve() / "Aspose.OCR.log.txt"))
+        ocr.Resources.allow_automatic_downloads(config.auto_download)
+        if config.license_path:
+            try:
+                ocr.License().set_license(config.license_path)
+            except RuntimeError as error:
+                raise EngineUnavailable(
+                    f"Aspose license {config.license_path!r} was rejected: {error}"
+                ) from None
+        self.licensed = bool(ocr.License().is_licensed)
+        self._api = ocr.AsposeOcr()
+        self._handwriting_available = True
+        self._pending_notices: list[str] = []
+        self._estimators: dict[str, ConfidenceEstimator] = {}
+        self.language_enum(config.language)  # fail early on an unknown language
+
+    def language_enum(self, name: str) -> Any:
+        try:
+            return getattr(self._ocr.Language, name.upper())
+        except AttributeError:
+            raise EngineUnavailable(f"OCR language {name!r} is not known to Aspose OCR") from None
+
+    def languages(self) -> list[str]:
+        """Every language name the engine knows (e.g. ENG, DEU, LATIN), sorted."""
+        return sorted(name for name in dir(self._ocr.Language) if name.isupper())
+
+    def check_language(self, language: str) -> str | None:
+        """None if the engine can read this language now, else why not (one line).
+
+        Many languages need a model Aspose downloads on first use; offline that fails at once,
+        so trying a tiny blank image tells the user before they send a real photo.
+        """
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("L", (64, 32), 255).save(buffer, format="PNG")
+        source = self._ocr.OcrInput(self._ocr.InputType.SINGLE_IMAGE)
+        source.add(io.BytesIO(buffer.getvalue()))
+        try:
+            self._api.recognize(source, self._settings(language))
+        except RuntimeError as error:
+            return _first_line(error)
+        return None
+
+    def _settings(self, language: str) -> Any:
+        settings = self._ocr.RecognitionSettings()
+        settings.language = self.language_enum(language)
+        settings.detect_areas_mode = getattr(self._ocr.DetectAreasMode, self.config.areas_mode)
+        return settings
+
+    def _estimator(self, language: str) -> ConfidenceEstimator:
+        if language not in self._estimators:
+            self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
+        return self._estimators[language]
+
+    def _run(self, png: bytes, language: str) -> tuple[Any, str]:
+        """Handwriting model if we can have it, else the built-in one; returns (results, model)."""
+        ocr = self._ocr
+        if self._handwriting_available:
+            source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
+            source.add(io.BytesIO(png))
+            try:
+                return self._api.recognize_handwritten_text(source), HANDWRITING
+            except RuntimeError as error:
+                if not _is_missing_model(error):
+                    raise
+                self._handwriting_available = False
+                notice = (
+                    "handwriting model unavailable (not in the resources folder and could not "
+                    "be downloaded); using the built-in model"
+                )
+                log.warning("event=ocr_fallback reason=%s", _first_line(error))
+                self._pending_notices.append(notice)
+        source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
+        source.add(io.BytesIO(png))
+        return self._api.recognize(source, self._settings(language)), PRINTED
+
+    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+        """OCR one image (any format Pillow reads); raises ImageRejected or OcrFailed."""
+        language = (language or self.config.language).upper()
+        self.language_enum(language)
+        started = time.monotonic()
+        png = normalize_for_ocr(image, max_side=self.config.max_side)
+        try:
+            results, model = self._run(png, language)
+        except RuntimeError as error:
+            if "open file" in str(error).lower():
+                raise ImageRejected(ImageFlaw.DAMAGED) from None
+            if _is_missing_model(error):
+                raise ModelMissing(_first_line(error)) from None
+            raise OcrFailed(_first_line(error)) from None
+        estimator = self._estimator(language)
+        lines: list[RecognizedLine] = []
+        for result in results:
+            engine_lines = [
+                EngineLine(text=str(line.text_in_line or ""), confidence=float(line.confidence))
+                for line in result.recognition_lines_result
+            ]
+            try:
+                characters = characters_from_json(result.get_json(True))
+            except RuntimeError:
+                characters = []
+            parsed, _watermark = parse_engine_output(
+                str(result.recognition_text or ""), engine_lines, characters
+            )
+            lines.extend(line_confidence(line, estimator) for line in parsed)
+        notices, self._pending_notices = self._pending_notices, []
+        return OcrOutcome(
+            lines=lines,
+            trial=not self.licensed,
+            model=model,
+            elapsed_s=time.monotonic() - started,
+            notices=notices,
+        )
+
+
+def _is_missing_model(error: Exception) -> bool:
+    text = str(error).lower()
+    return "download" in text or "install" in text or "fetchresource" in text
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]

@@ -1,0 +1,66 @@
+"""What every part of the OCR path agrees on: the engine's settings, its result, its errors.
+
+Plain data, so it pickles to worker processes and back, and no engine import, so the bot's
+own process never loads the engine by importing this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Settings
+from bot.domain.models import RecognizedLine
+from bot.ocr.images import DEFAULT_OCR_MAX_SIDE
+
+HANDWRITING = "handwriting"
+PRINTED = "printed"
+
+
+class OcrFailed(RuntimeError):
+    """The engine could not process this image (the bot reports it and carries on)."""
+
+
+class ModelMissing(OcrFailed):
+    """The language needs an extra Aspose model that is not installed and can't be fetched."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything a worker needs to build its engine; plain data so it pickles to workers."""
+
+    language: str = "ENG"
+    license_path: str | None = None
+    resources_dir: str = "data/aspose"
+    auto_download: bool = True
+    openssl_dir: str | None = None  # None: ASPOSE_OPENSSL_DIR or the project's vendor folder
+    max_side: int = DEFAULT_OCR_MAX_SIDE
+    # Aspose's layout detection. UNIVERSAL (its default) finds sparse, tilted text on photos;
+    # LEAN is twice as fast on clean pages but loses whiteboard text (BENCHMARKS.md).
+    areas_mode: str = "UNIVERSAL"
+
+    @property
+    def openssl_path(self) -> Path | None:
+        return Path(self.openssl_dir) if self.openssl_dir else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        license_path = settings.aspose_license_path
+        return cls(
+            language=settings.ocr_language,
+            license_path=str(license_path) if license_path else None,
+            resources_dir=str(settings.aspose_resources_dir),
+            auto_download=settings.aspose_auto_download,
+            openssl_dir=str(settings.aspose_openssl_dir) if settings.aspose_openssl_dir else None,
+        )
+
+
+@dataclass(frozen=True)
+class OcrOutcome:
+    """One image's reading: its lines in reading order and how they were read."""
+
+    lines: list[RecognizedLine]
+    trial: bool  # engine ran without a license: output truncated
+    model: str  # HANDWRITING or PRINTED
+    elapsed_s: float
+    notices: list[str] = field(default_factory=list)  # one-off operator notices (fallbacks)

@@ -1,0 +1,157 @@
+"""Runs OCR off the event loop, in a pool of worker processes.
+
+Processes rather than threads because the engine is native code: a crash or a hang inside it
+must cost one image, not the bot. A worker that dies or overruns `timeout_s` is replaced by the
+pool (pebble) and the caller gets OcrFailed / OcrTimeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+from bot.ocr.engine import EngineConfig, OcrFailed, OcrOutcome
+from bot.ocr.prerequisites import prepare_engine_runtime
+from bot.ocr.worker import (
+    init_worker,
+    worker_check_language,
+    worker_languages,
+    worker_recognize,
+    worker_warm_up,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class OcrTimeout(OcrFailed):
+    """The engine took longer than the configured timeout on one image."""
+
+
+class OcrPool:
+    """OCR worker processes, called from the event loop; every call is bounded in time."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        workers: int = 1,
+        timeout_s: float = 120.0,
+        log_level: str = "INFO",
+    ):
+        self.config = config
+        self.workers = workers
+        self.timeout_s = timeout_s
+        self.log_level = log_level
+        self.licensed: bool | None = None  # known after the first OCR or warm-up
+        self._pool: ProcessPool | None = None
+        self._in_flight = 0
+        self._durations: deque[float] = deque(maxlen=1000)
+        self._notices_seen: set[str] = set()
+        self.warm_up_s: float | None = None
+        self._languages: list[str] | None = None
+        self._language_checks: dict[str, str | None] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def durations(self) -> list[float]:
+        return list(self._durations)
+
+    def start(self) -> None:
+        """Check prerequisites here (clear error, no native abort later) and start workers."""
+        prepare_engine_runtime(self.config.openssl_path)
+        if self._pool is None:
+            self._pool = ProcessPool(
+                max_workers=self.workers,
+                context=multiprocessing.get_context("spawn"),
+                initializer=init_worker,
+                initargs=(self.log_level,),
+            )
+
+    async def warm_up(self) -> None:
+        """Build the engine in the workers now, so the first user doesn't wait for it."""
+        try:
+            results = await asyncio.gather(
+                *(self._call(worker_warm_up, (self.config,)) for _ in range(self.workers))
+            )
+        except OcrFailed as error:
+            log.error("event=ocr_warm_up_failed error=%s", error)
+            return
+        self.licensed = results[0][0]
+        self.warm_up_s = max(seconds for _, seconds in results)
+        log.info(
+            "event=ocr_ready workers=%d licensed=%s warm_up_s=%.2f",
+            self.workers,
+            self.licensed,
+            self.warm_up_s,
+        )
+
+    async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+        """OCR one image; raises ImageRejected, OcrTimeout or OcrFailed."""
+        started = time.monotonic()
+        outcome: OcrOutcome = await self._call(worker_recognize, (self.config, image, language))
+        self._durations.append(time.monotonic() - started)
+        self.licensed = not outcome.trial
+        for notice in outcome.notices:
+            if notice not in self._notices_seen:
+                self._notices_seen.add(notice)
+                log.warning("event=ocr_notice notice=%r", notice)
+        return outcome
+
+    async def languages(self) -> list[str]:
+        """The engine's language names (asked once from a worker, then cached)."""
+        if self._languages is None:
+            self._languages = await self._call(worker_languages, (self.config,))
+        return self._languages
+
+    async def language_problem(self, language: str) -> str | None:
+        """None if `language` works here, else the engine's reason (cached per language)."""
+        if language not in self._language_checks:
+            problem = await self._call(worker_check_language, (self.config, language))
+            self._language_checks[language] = problem
+        return self._language_checks[language]
+
+    async def _call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._pool is None:
+            self.start()
+        assert self._pool is not None
+        self._in_flight += 1
+        try:
+            future = self._pool.schedule(function, args=args, timeout=self.timeout_s)
+            try:
+                result: T = await asyncio.wrap_future(future)
+                return result
+            except asyncio.CancelledError:
+                future.cancel()  # type: ignore[no-untyped-call]
+                raise
+            except FutureTimeout:
+                raise OcrTimeout(f"OCR took longer than {self.timeout_s:g} s") from None
+            except ProcessExpired as error:
+                raise OcrFailed(f"OCR worker died (exit code {error.exitcode})") from None
+        finally:
+            self._in_flight -= 1
+
+    def shutdown(self) -> None:
+        """Synchronous close, for callers outside an event loop."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join(10)
+
+    async def close(self) -> None:
+        """Stop the workers (a running OCR is abandoned; its job is resumed at next start)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()  # type: ignore[no-untyped-call]
+            await asyncio.to_thread(pool.join, 10)

@@ -1,0 +1,68 @@
+"""What runs inside an OCR worker process: its set-up, and the calls the pool sends it.
+
+Module-level functions, so they pickle by name; the engine is built on first use and kept for
+the life of the process (building it costs seconds).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+
+from bot.logs import configure_logging
+from bot.ocr.aspose import AsposeEngine
+from bot.ocr.engine import EngineConfig, OcrOutcome
+
+log = logging.getLogger(__name__)
+
+# The engine keeps ~1.8 cores busy per image (measured, bench/): at normal priority one
+# worker starves the bot's own process on a 2-core machine and commands slow down.
+WORKER_NICENESS = 10
+
+
+def init_worker(log_level: str) -> None:
+    """Runs in each OCR worker at start: the bot's log format (one line per event, token-shaped
+    text redacted), and a lower CPU priority so OCR yields the CPU to the bot's event loop."""
+    configure_logging(log_level, token="")
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError as error:  # e.g. a sandbox forbidding it: slower answers, nothing worse
+        log.warning("event=worker_nice_failed error=%s", error)
+
+
+_worker_engine: AsposeEngine | None = None
+
+
+def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -> OcrOutcome:
+    """Run inside a pool worker: build the engine on first use, then OCR."""
+    return _engine(config).recognize(image, language)
+
+
+def _engine(config: EngineConfig) -> AsposeEngine:
+    global _worker_engine
+    if _worker_engine is None or _worker_engine.config != config:
+        _worker_engine = AsposeEngine(config)
+    return _worker_engine
+
+
+def worker_languages(config: EngineConfig) -> list[str]:
+    return _engine(config).languages()
+
+
+def worker_check_language(config: EngineConfig, language: str) -> str | None:
+    return _engine(config).check_language(language)
+
+
+def worker_warm_up(config: EngineConfig) -> tuple[bool, float]:
+    """Build the engine and run one tiny recognition; returns (licensed, seconds)."""
+    from PIL import Image, ImageDraw
+
+    started = time.monotonic()
+    image = Image.new("L", (200, 60), 255)
+    ImageDraw.Draw(image).text((10, 20), "warm up", fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    outcome = worker_recognize(config, buffer.getvalue(), None)
+    return not outcome.trial, time.monotonic() - started

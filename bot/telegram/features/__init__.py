@@ -1,0 +1,1 @@
+"""One module per feature, each owning its handlers, button routes and keyboards."""

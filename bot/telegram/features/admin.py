@@ -1,0 +1,32 @@
+"""`/stats` for the bot's administrators (ADMIN_USER_IDS)."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+
+from bot.domain import messages
+from bot.domain.metrics import summarize
+from bot.telegram.chat import private_command, reply
+from bot.telegram.context import BotContext
+
+
+async def on_stats(update: Update, context: BotContext) -> None:
+    found = await private_command(update, context)
+    if found is None:
+        return
+    svc = context.services
+    if found.user.id not in svc.settings.admin_user_ids:
+        await reply(found.message, messages.NOT_ADMIN)
+        return
+    text = messages.stats(
+        await svc.storage.stats(),
+        in_flight=svc.ocr.in_flight,
+        workers=svc.ocr.workers,
+        ocr=summarize(svc.ocr.durations),
+        licensed=svc.ocr.licensed,
+        warm_up_s=svc.ocr.warm_up_s,
+        uptime_s=time.monotonic() - svc.started_at,
+    )
+    await reply(found.message, text)

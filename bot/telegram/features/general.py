@@ -1,0 +1,55 @@
+"""What is not a feature of its own: /help, /cancel, unknown commands, messages the bot can't
+use, edits, and the error handler that keeps the bot up."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.domain import messages
+from bot.telegram.chat import command, reply
+from bot.telegram.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_help(update: Update, context: BotContext) -> None:
+    if update.effective_message:
+        await reply(update.effective_message, messages.HELP)
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """Stop waiting for a retyped line or a new title."""
+    found = command(update, context)
+    if found is None:
+        return
+    waited = await context.services.storage.users.cancel_waits(found.user.id)
+    await reply(
+        found.message, messages.RETYPE_CANCELLED if waited else messages.NO_RETYPE_TO_CANCEL
+    )
+
+
+async def on_unsupported(update: Update, context: BotContext) -> None:
+    if update.effective_message:
+        await reply(update.effective_message, messages.UNSUPPORTED_MESSAGE)
+
+
+async def on_edited(update: Update, context: BotContext) -> None:
+    if update.edited_message:
+        await update.edited_message.reply_text(messages.EDITED_IGNORED)
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    if update.effective_message:
+        await reply(update.effective_message, messages.UNKNOWN_COMMAND)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log with a traceback and tell the user politely; the bot keeps running."""
+    log.error("event=handler_error", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, messages.SOMETHING_WENT_WRONG)
+        except Exception:  # the error report itself must never raise
+            log.warning("event=error_reply_failed", exc_info=True)

@@ -1,0 +1,153 @@
+"""Reviewing unsure lines: the prompts with Keep / Retype / Drop, the presses, and the retyped
+text that replaces a line (sent after Retype, or as a reply to a line's prompt)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+
+from bot.domain import messages
+from bot.domain.models import Line, Note, ReviewAction
+from bot.domain.review import TextRejected, clean_retype
+from bot.storage import LineAlreadyResolved, LineNotFound, Storage
+from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind, LineRef, Press
+from bot.telegram.chat import reply
+from bot.telegram.context import BotContext, Services
+from bot.telegram.delivery import edit_text, send_reply
+
+log = logging.getLogger(__name__)
+
+ACTIONS = {
+    Kind.KEEP: ReviewAction.KEEP,
+    Kind.RETYPE: ReviewAction.RETYPE,
+    Kind.DROP: ReviewAction.DROP,
+}
+
+
+def review_keyboard(buttons: ButtonCodec, user_id: int, line: Line) -> InlineKeyboardMarkup:
+    ref = LineRef(line.id)
+    return InlineKeyboardMarkup(
+        [
+            [
+                buttons.button(user_id, messages.KEEP_BUTTON, Kind.KEEP, ref),
+                buttons.button(user_id, messages.RETYPE_BUTTON, Kind.RETYPE, ref),
+                buttons.button(user_id, messages.DROP_BUTTON, Kind.DROP, ref),
+            ]
+        ]
+    )
+
+
+async def send_review_prompts(
+    bot: Bot,
+    storage: Storage,
+    buttons: ButtonCodec,
+    *,
+    user_id: int,
+    chat_id: int,
+    lines: list[Line],
+) -> None:
+    """One prompt per line, each recorded on its line so a reply to it retypes that line."""
+    for line in lines:
+        sent = await bot.send_message(
+            chat_id,
+            messages.review_prompt(line),
+            parse_mode=ParseMode.HTML,
+            reply_markup=review_keyboard(buttons, user_id, line),
+        )
+        await storage.notes.set_review_message(user_id, line.id, sent.message_id)
+
+
+async def announce_if_complete(bot: Bot, note: Note) -> None:
+    if note.is_complete:
+        await send_reply(bot, note.chat_id, messages.note_complete(note))
+
+
+async def on_review_button(press: Press, context: BotContext) -> None:
+    """Keep / Retype / Drop on a line under review."""
+    svc = context.services
+    action = ACTIONS[press.kind]
+    line_id = press.args(LineRef).line_id
+    try:
+        if action is ReviewAction.RETYPE:
+            line = await svc.storage.users.await_retype(press.user_id, line_id)
+            await press.show(
+                messages.retype_request(line),
+                review_keyboard(svc.buttons, press.user_id, line),
+                toast=messages.SEND_CORRECTION,
+            )
+            return
+        line, note = await svc.storage.resolve_line(press.user_id, line_id, action)
+    except LineNotFound:
+        await press.refuse_stale()
+        return
+    except LineAlreadyResolved as resolved:
+        await press.show(messages.review_done(resolved.line), toast=messages.ALREADY_RESOLVED)
+        return
+    log.info("event=line_reviewed user=%d line=%d action=%s", press.user_id, line_id, action)
+    toast = messages.KEPT if action is ReviewAction.KEEP else messages.DROPPED
+    await press.show(messages.review_done(line), toast=toast)
+    await announce_if_complete(context.bot, note)
+
+
+BUTTONS: dict[Kind, ButtonHandler] = {kind: on_review_button for kind in ACTIONS}
+
+
+def _line_id_from_buttons(buttons: ButtonCodec, message: Message, user_id: int) -> int | None:
+    """The line a review message asks about, read from its signed buttons (None if it has
+    none, or they were not issued to this user)."""
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            try:
+                kind, payload = buttons.decode(user_id, data if isinstance(data, str) else None)
+            except InvalidButton:
+                continue
+            if kind in ACTIONS and isinstance(payload, LineRef):
+                return payload.line_id
+    return None
+
+
+async def retype_target(svc: Services, message: Message, user_id: int) -> Line | None:
+    """The line a text retypes: the one whose review message it replies to, else the one the
+    user pressed Retype on."""
+    replied = message.reply_to_message
+    if replied is not None:
+        line = await svc.storage.notes.line_by_review_message(
+            user_id, message.chat_id, replied.message_id
+        )
+        if (
+            line is None
+            and (line_id := _line_id_from_buttons(svc.buttons, replied, user_id)) is not None
+        ):
+            # Sent, but not yet (or, after a crash, never) recorded as the line's message.
+            line = await svc.storage.notes.line(user_id, line_id)
+        if line is not None:
+            return line
+    return await svc.storage.users.retype_target(user_id)
+
+
+async def retype(context: BotContext, message: Message, user_id: int, line: Line) -> None:
+    """Store the message's text as the line's, and say so where the user is looking."""
+    svc = context.services
+    try:
+        text = clean_retype(message.text)
+        line, note = await svc.storage.resolve_line(user_id, line.id, ReviewAction.RETYPE, text)
+    except TextRejected as rejected:
+        await reply(message, messages.esc(messages.refusal(rejected.reason)))
+        return
+    except LineAlreadyResolved as resolved:
+        await reply(message, messages.review_done(resolved.line))
+        return
+    except LineNotFound:
+        await reply(message, messages.NOTHING_TO_RETYPE)
+        return
+    log.info("event=line_reviewed user=%d line=%d action=retype", user_id, line.id)
+    if line.review_message_id is not None:
+        await edit_text(
+            context.bot, message.chat_id, line.review_message_id, messages.review_done(line)
+        )
+    await reply(message, messages.line_saved(line, note))
+    await announce_if_complete(context.bot, note)

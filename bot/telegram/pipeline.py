@@ -1,0 +1,307 @@
+"""A photo's way from Telegram file to stored note and replies, as a durable job.
+
+The job row is written before any slow work; every step after it can be repeated, so a job
+interrupted by a crash or restart is simply run again at start (`resume`). A job whose note
+already exists skips OCR and only (re)sends the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import replace
+from typing import Any
+
+from telegram import Bot
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.domain import messages
+from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
+from bot.domain.review import classify, note_title
+from bot.ocr.engine import ModelMissing, OcrFailed
+from bot.ocr.images import ImageRejected, inspect_image
+from bot.ocr.pool import OcrPool, OcrTimeout
+from bot.storage import JobNotFound, Storage
+from bot.telegram.buttons import ButtonCodec
+from bot.telegram.delivery import edit_text, send_reply
+from bot.telegram.features.review import send_review_prompts
+from bot.telegram.waiting_line import WaitingLine
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class PhotoPipeline:
+    """Runs jobs in the background: album pages together, a few at a time (`WaitingLine`)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        storage: Storage,
+        ocr: OcrPool,
+        buttons: ButtonCodec,
+        settings: Settings,
+    ) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.ocr = ocr
+        self.buttons = buttons
+        self.settings = settings
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.line = WaitingLine(slots=ocr.workers + 1)
+        self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
+
+    # --- scheduling ---
+
+    def submit(self, job: Job) -> None:
+        """Process a photo in the background; album pages wait for their siblings first."""
+        if job.media_group_id is None:
+            self._spawn(self.run([job]), f"job-{job.id}")
+            return
+        key = (job.user_id, job.media_group_id)
+        timer = self._album_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()  # another page arrived: restart the collection window
+        self._album_timers[key] = asyncio.get_running_loop().call_later(
+            self.settings.album_window_s, self._album_window_closed, key
+        )
+
+    def _album_window_closed(self, key: tuple[int, str]) -> None:
+        self._album_timers.pop(key, None)
+        self._spawn(self._run_album(*key), f"album-{key[1]}")
+
+    async def _run_album(self, user_id: int, media_group_id: str) -> None:
+        jobs = await self.storage.jobs.album(user_id, media_group_id)
+        if jobs:
+            await self.run(jobs)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop the user's albums still being collected (their data is being deleted)."""
+        for key in [key for key in self._album_timers if key[0] == user_id]:
+            self._album_timers.pop(key).cancel()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resume(self) -> int:
+        """Re-submit every photo that a crash or restart interrupted; returns how many."""
+        jobs = await self.storage.jobs.unfinished()
+        for job in jobs:
+            log.info("event=job_resumed job=%d user=%d", job.id, job.user_id)
+            self.submit(job)  # album pages regroup through the same collection window
+        return len(jobs)
+
+    async def drain(self, grace_s: float) -> None:
+        """Wait for running jobs (used at shutdown); unfinished ones resume at next start."""
+        for timer in self._album_timers.values():
+            timer.cancel()  # their pages are in the database and resume at next start
+        self._album_timers.clear()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
+
+    async def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+
+    # --- the job ---
+
+    async def run(self, jobs: list[Job]) -> None:
+        """One note from one photo, or from an album's pages (in the order they were sent)."""
+        started = time.monotonic()
+        lead = jobs[0]
+        try:
+            await self._run(jobs)
+        except asyncio.CancelledError:
+            raise
+        except JobNotFound:
+            log.info("event=job_vanished job=%d user=%d", lead.id, lead.user_id)  # /forget
+        except Exception:
+            log.exception("event=job_crashed job=%d user=%d", lead.id, lead.user_id)
+        finally:
+            log.info(
+                "event=job_finished job=%d user=%d pages=%d seconds=%.2f",
+                lead.id,
+                lead.user_id,
+                len(jobs),
+                time.monotonic() - started,
+            )
+
+    async def _run(self, jobs: list[Job]) -> None:
+        lead = jobs[0]
+        if lead.note_id is not None:
+            note = await self.storage.notes.get(lead.user_id, lead.note_id)
+            if note is not None:
+                await self._deliver(jobs, note, trial=False)
+                return
+        jobs = [await self.storage.jobs.begin_attempt(job.id) for job in jobs]
+        lead = jobs[0]
+        if lead.attempts > MAX_ATTEMPTS:
+            await self._fail(jobs, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
+            return
+        prefs = await self.storage.users.settings(lead.user_id)
+        async with self.line.place() as ahead:
+            if lead.status_message_id is None:
+                status = await self.bot.send_message(
+                    lead.chat_id,
+                    messages.working(ahead, pages=len(jobs)),
+                    reply_to_message_id=lead.message_id,
+                    allow_sending_without_reply=True,
+                )
+                await self.storage.jobs.set_status_message(lead.id, status.message_id)
+                jobs[0] = lead = replace(lead, status_message_id=status.message_id)
+            async with self.line.turn():
+                if ahead > 0:  # "N photo(s) ahead" is no longer true: say it is being read now
+                    await self._update_status(lead, messages.working(0, pages=len(jobs)))
+                read = await self._read_pages(jobs, prefs.language or self.settings.ocr_language)
+        if read is None:
+            return  # the user has been told why
+        lines, trial, skipped = read
+        threshold = (
+            prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
+        )
+        drafts = classify(lines, threshold / 100)
+        note = await self.storage.create_note(
+            user_id=lead.user_id,
+            chat_id=lead.chat_id,
+            lines=drafts,
+            title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
+            file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
+            engine_mode="trial" if trial else "licensed",
+            job_ids=[job.id for job in jobs],
+        )
+        log.info(
+            "event=note_created job=%d user=%d note=%d pages=%d lines=%d pending=%d",
+            lead.id,
+            lead.user_id,
+            note.id,
+            len(jobs),
+            len(note.lines),
+            len(note.pending_lines),
+        )
+        await self._deliver(jobs, note, trial=trial, skipped=skipped)
+
+    async def _read_pages(
+        self, jobs: list[Job], language: str
+    ) -> tuple[list[RecognizedLine], bool, list[str]] | None:
+        """Download and OCR every page, in order: (lines, trial mode, pages skipped and why).
+
+        None when nothing could be read; the job has then failed and the user was told.
+        """
+        await self._typing(jobs[0].chat_id)
+        lines: list[RecognizedLine] = []
+        trial = False
+        skipped: list[str] = []
+        for page, job in enumerate(jobs, start=1):
+            try:
+                data = await self._download(job)
+                inspect_image(data, max_pixels=self.settings.max_image_pixels)
+                outcome = await self.ocr.recognize(data, language)
+            except ImageRejected as rejected:
+                user_text = messages.image_flaw(rejected.flaw, rejected.detail)
+                reason = f"image rejected: {rejected}"
+            except OcrTimeout as error:
+                log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
+                user_text, reason = messages.ENGINE_TIMEOUT, str(error)
+            except ModelMissing as error:
+                log.warning(
+                    "event=ocr_model_missing job=%d language=%s error=%s", job.id, language, error
+                )
+                user_text, reason = messages.language_unavailable(language), str(error)
+            except OcrFailed as error:
+                log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
+                user_text, reason = messages.ENGINE_FAILED, str(error)
+            except TelegramError as error:
+                log.warning(
+                    "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
+                )
+                user_text, reason = messages.DOWNLOAD_FAILED, str(error)
+            except Exception as error:  # e.g. the engine unusable in a worker: report it
+                log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
+                user_text, reason = messages.ENGINE_FAILED, f"{type(error).__name__}: {error}"
+            else:
+                lines.extend(outcome.lines)
+                trial = trial or outcome.trial
+                log.info(
+                    "event=ocr_done job=%d user=%d lines=%d model=%s ocr_s=%.2f",
+                    job.id,
+                    job.user_id,
+                    len(outcome.lines),
+                    outcome.model,
+                    outcome.elapsed_s,
+                )
+                continue
+            if len(jobs) == 1:
+                await self._fail(jobs, user_text, reason)
+                return None
+            skipped.append(messages.skipped_page(page, user_text))
+        if len(skipped) == len(jobs):
+            await self._fail(jobs, messages.ALBUM_UNREADABLE, "; ".join(skipped))
+            return None
+        return lines, trial, skipped
+
+    async def _download(self, job: Job) -> bytes:
+        if job.file_size is not None and job.file_size > self.settings.max_file_bytes:
+            raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
+        telegram_file = await self.bot.get_file(job.file_id)
+        if telegram_file.file_size and telegram_file.file_size > self.settings.max_file_bytes:
+            raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
+        return bytes(await telegram_file.download_as_bytearray())
+
+    async def _deliver(
+        self, jobs: list[Job], note: Note, *, trial: bool, skipped: Sequence[str] = ()
+    ) -> None:
+        """Show the result in the status message and one review message per pending line."""
+        lead = jobs[0]
+        result = messages.ocr_result(note, trial=trial, skipped=list(skipped))
+        await send_reply(self.bot, lead.chat_id, result, edit_message_id=lead.status_message_id)
+        if trial and await self.storage.users.claim_trial_notice(lead.user_id):
+            await self.bot.send_message(lead.chat_id, messages.TRIAL_NOTICE)
+        await send_review_prompts(
+            self.bot,
+            self.storage,
+            self.buttons,
+            user_id=lead.user_id,
+            chat_id=lead.chat_id,
+            # Those with a prompt already were sent before a restart.
+            lines=[line for line in note.pending_lines if line.review_message_id is None],
+        )
+        for job in jobs:
+            await self.storage.jobs.mark_done(job.id)
+
+    async def _update_status(self, job: Job, text: str) -> None:
+        """Edit the status message in passing: if that fails, the note still replaces it later,
+        so no new message is sent (that would be the pile of messages the status avoids)."""
+        if job.status_message_id is None:
+            return
+        try:
+            await edit_text(self.bot, job.chat_id, job.status_message_id, text)
+        except TelegramError as error:  # e.g. the network: cosmetic, so never fail the job
+            log.info("event=status_edit_failed job=%d error=%s", job.id, error)
+
+    async def _show_status(self, job: Job, text: str) -> None:
+        """The status message becomes `text`, or `text` is sent if it can't be edited."""
+        if job.status_message_id is not None and await edit_text(
+            self.bot, job.chat_id, job.status_message_id, text
+        ):
+            return
+        await self.bot.send_message(job.chat_id, text, parse_mode=ParseMode.HTML)
+
+    async def _fail(self, jobs: list[Job], user_text: str, reason: str) -> None:
+        for job in jobs:
+            await self.storage.jobs.fail(job.id, reason)
+        await self._show_status(jobs[0], messages.esc(user_text))
+
+    async def _typing(self, chat_id: int) -> None:
+        try:
+            await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as error:
+            log.debug("event=chat_action_failed error=%s", error)

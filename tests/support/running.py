@@ -1,0 +1,31 @@
+"""The real Application, polling a fake Bot API server, as `python -m bot` runs it: for the
+end-to-end tests and the benchmarks alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.ocr.pool import OcrPool
+from bot.telegram.app import build_application, start_services, stop_services
+from bot.telegram.context import BotApplication
+
+TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, ocr: OcrPool | None) -> AsyncIterator[BotApplication]:
+    """The real Application, polling the fake server, as `python -m bot` runs it."""
+    application = build_application(settings, ocr=ocr)
+    await application.initialize()
+    await start_services(application)  # post_init: run_polling would call it
+    await application.start()
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await stop_services(application)  # post_stop
+        await application.shutdown()
