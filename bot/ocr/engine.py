@@ -18,11 +18,21 @@ PRINTED = "printed"
 
 
 class OcrFailed(RuntimeError):
-    """The engine could not process this image (the bot reports it and carries on)."""
+    """The engine could not read this image: an engine error, a timeout, or the worker dying
+    while reading it. The image may be at fault, so it counts toward giving up on it."""
 
 
 class ModelMissing(OcrFailed):
     """The language needs an extra Aspose model that is not installed and can't be fetched."""
+
+
+class OcrTimeout(OcrFailed):
+    """The engine took longer than the configured timeout on one image."""
+
+
+class OcrUnavailable(RuntimeError):
+    """OCR could not be attempted at all (shutting down, no worker, queue unreachable). Not
+    the image's fault: the photo waits and is tried again, never given up for this."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from bot.ocr.engine import EngineConfig, OcrFailed, OcrOutcome
+from bot.ocr.engine import EngineConfig, OcrFailed, OcrOutcome, OcrTimeout
 from bot.ocr.prerequisites import prepare_engine_runtime
 from bot.ocr.worker import (
     init_worker,
@@ -30,10 +30,6 @@ from bot.ocr.worker import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class OcrTimeout(OcrFailed):
-    """The engine took longer than the configured timeout on one image."""
 
 
 class OcrPool:

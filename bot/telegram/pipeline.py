@@ -22,9 +22,9 @@ from bot.config import Settings
 from bot.domain import messages
 from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
 from bot.domain.review import classify, note_title
-from bot.ocr.engine import ModelMissing, OcrFailed
+from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout
 from bot.ocr.images import ImageRejected, inspect_image
-from bot.ocr.pool import OcrPool, OcrTimeout
+from bot.ocr.pool import OcrPool
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
