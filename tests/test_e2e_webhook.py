@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 from dataclasses import replace
 
@@ -9,6 +11,8 @@ import aiohttp
 import pytest
 
 from bot.telegram.app import build_application, start_services, stop_services, webhook_options
+from bot.telegram.updates import WebhookReceiver
+from tests.support.bot_process import BotProcess
 
 pytestmark = pytest.mark.asyncio
 ALICE = 8008
@@ -34,7 +38,14 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_p
     await application.initialize()
     await start_services(application)
     await application.start()
-    await application.updater.start_webhook(**options)
+    receiver = WebhookReceiver(
+        application,
+        listen="127.0.0.1",
+        port=port,
+        url_path=options["url_path"],
+        secret=options["secret_token"],
+    )
+    receiver.start()
     url = f"http://127.0.0.1:{port}/{options['url_path']}"
     try:
         update = telegram.build_text_update(ALICE, "/help")
@@ -45,13 +56,51 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_p
             headers["X-Telegram-Bot-Api-Secret-Token"] = "s3cret-Token_1"
             async with session.post(url, json=update, headers=headers) as response:
                 assert response.status == 200
-        answer = await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"])
+                # Answered only once handled: until then Telegram would deliver it again.
+                answer = telegram.find_bot_message(ALICE, lambda m: "/search" in m["text_plain"])
+                assert answer is not None
     finally:
-        await application.updater.stop()
+        await receiver.stop(grace_s=5)
         await application.stop()
         await stop_services(application)
         await application.shutdown()
-    assert telegram.webhook["url"] == settings.webhook_url
-    assert telegram.webhook["secret_token"] == "s3cret-Token_1"
     # Exactly one answer: the update posted without the secret was not handled.
     assert [m["message_id"] for m in telegram.bot_messages(ALICE)] == [answer["message_id"]]
+
+
+async def test_the_bot_process_sets_its_webhook_and_serves_it(telegram, tmp_path):
+    port = free_port()
+    bot = BotProcess(
+        telegram,
+        tmp_path,
+        WEBHOOK_URL="https://bot.example.invalid/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-Token_2",
+    )
+    await bot.start()
+    try:
+        await telegram.wait_for(lambda: telegram.webhook["url"], timeout=60)
+        update = telegram.build_text_update(ALICE, "/help")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_2"}
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):  # the server starts listening right after setWebhook
+                try:
+                    async with session.post(
+                        f"http://127.0.0.1:{port}/hook", json=update, headers=headers
+                    ) as response:
+                        status = response.status
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        assert status == 200
+        assert telegram.find_bot_message(ALICE, lambda m: "/search" in m["text_plain"])
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGTERM)
+        assert await bot.wait(30) == 0
+    finally:
+        await bot.stop()
+    assert telegram.webhook == {
+        "url": "https://bot.example.invalid/hook",
+        "secret_token": "s3cret-Token_2",
+    }

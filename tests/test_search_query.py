@@ -82,8 +82,8 @@ def fts() -> sqlite3.Connection:
     """The bot's search table (the latest migration's), holding one user's three notes."""
     from bot.storage.schema import MIGRATIONS
 
-    ddl = re.search(r"CREATE VIRTUAL TABLE notes_fts USING fts5\(.*?\);", MIGRATIONS[-1], re.S)
-    assert ddl is not None
+    pattern = r"CREATE VIRTUAL TABLE notes_fts USING fts5\(.*?\);"
+    ddl = next(m for script in reversed(MIGRATIONS) if (m := re.search(pattern, script, re.S)))
     db = sqlite3.connect(":memory:")
     db.execute(ddl.group(0).replace("notes_fts", "t"))
     db.execute(

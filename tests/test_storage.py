@@ -22,9 +22,11 @@ from bot.domain.models import (
     JobStatus,
     LineDraft,
     LineState,
+    MessageRef,
     ReviewAction,
 )
 from bot.storage import (
+    AlreadyHandled,
     LineAlreadyResolved,
     LineNotFound,
     NoteNotFound,
@@ -293,9 +295,9 @@ async def test_list_count_rename_delete(storage: Storage) -> None:
     assert [n.id for n in page] == [ids[0]]
     assert page[0].text == "note 0"
 
-    await storage.users.await_rename(ALICE, ids[0])
+    await storage.users.await_rename(ALICE, ids[0], CHAT_A)
     assert (await storage.finish_rename(ALICE, ids[0], "Physics lecture")).id == ids[0]
-    assert await storage.users.rename_target(ALICE) is None
+    assert await storage.users.rename_target(ALICE, CHAT_A) is None
     assert (await storage.notes.get(ALICE, ids[0])).title == "Physics lecture"
     assert await search_ids(storage, ALICE, "physics") == [ids[0]]
 
@@ -315,7 +317,7 @@ async def test_owner_scoping(storage: Storage) -> None:
     assert await storage.notes.get(BOB, note.id) is None
     assert await storage.notes.line(BOB, line_id) is None
     with pytest.raises(NoteNotFound):
-        await storage.users.await_rename(BOB, note.id)
+        await storage.users.await_rename(BOB, note.id, CHAT_B)
     with pytest.raises(NoteNotFound):
         await storage.finish_rename(BOB, note.id, "Stolen")
     assert await storage.delete_note(BOB, note.id) is False
@@ -326,8 +328,8 @@ async def test_owner_scoping(storage: Storage) -> None:
     with pytest.raises(LineNotFound):
         await storage.resolve_line(BOB, 999_999, ReviewAction.KEEP)
     with pytest.raises(LineNotFound):
-        await storage.users.await_retype(BOB, line_id)
-    assert await storage.users.retype_target(BOB) is None
+        await storage.users.await_retype(BOB, line_id, CHAT_B)
+    assert await storage.users.retype_target(BOB, CHAT_B) is None
     assert await storage.forget_user(BOB) == 0
 
     unchanged = await storage.notes.get(ALICE, note.id)
@@ -346,14 +348,14 @@ async def test_delete_user_data(storage: Storage, db_path: Path) -> None:
     )
     await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("beta")])
     bob_note = await storage.create_note(user_id=BOB, chat_id=CHAT_B, lines=[draft("alpha")])
-    await storage.users.await_retype(ALICE, note.lines[0].id)
+    await storage.users.await_retype(ALICE, note.lines[0].id, CHAT_A)
     await storage.search.save(ALICE, "alpha")
     await storage.users.set_language(ALICE, "DEU")
 
     assert await storage.forget_user(ALICE) == 2
     assert await storage.notes.count(ALICE) == 0
     assert raw_query(db_path, f"SELECT count(*) FROM jobs WHERE id = {job.id}") == [(0,)]
-    assert await storage.users.retype_target(ALICE) is None
+    assert await storage.users.retype_target(ALICE, CHAT_A) is None
     assert await search_ids(storage, ALICE, "alpha") == []
     assert await search_ids(storage, BOB, "alpha") == [bob_note.id]
     stats = await storage.stats()
@@ -409,7 +411,7 @@ async def test_double_resolve_raises_already_resolved(storage: Storage) -> None:
     assert raised.value.args[0].state is LineState.KEPT
     assert raised.value.line.id == line_id
     with pytest.raises(LineAlreadyResolved):
-        await storage.users.await_retype(ALICE, line_id)
+        await storage.users.await_retype(ALICE, line_id, CHAT_A)
     accepted = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[draft("fine")])
     with pytest.raises(LineAlreadyResolved):
         await storage.resolve_line(ALICE, accepted.lines[0].id, ReviewAction.KEEP)
@@ -422,18 +424,18 @@ async def test_retype_wait_survives_reopen_and_clears(db_path: Path) -> None:
             user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), pending("blur")]
         )
         first, second = note.lines
-        await storage.users.await_retype(ALICE, first.id)
-        await storage.users.await_retype(ALICE, second.id)  # the latest request wins
+        await storage.users.await_retype(ALICE, first.id, CHAT_A)
+        await storage.users.await_retype(ALICE, second.id, CHAT_A)  # the latest request wins
     async with await Storage.open(db_path) as storage:
-        target = await storage.users.retype_target(ALICE)
+        target = await storage.users.retype_target(ALICE, CHAT_A)
         assert target is not None
         assert target.id == second.id
         await storage.resolve_line(ALICE, second.id, ReviewAction.RETYPE, "clear")
-        assert await storage.users.retype_target(ALICE) is None
+        assert await storage.users.retype_target(ALICE, CHAT_A) is None
 
-        await storage.users.await_retype(ALICE, first.id)
+        await storage.users.await_retype(ALICE, first.id, CHAT_A)
         assert await storage.users.cancel_waits(ALICE) is True
-        assert await storage.users.retype_target(ALICE) is None
+        assert await storage.users.retype_target(ALICE, CHAT_A) is None
         assert await storage.users.cancel_waits(ALICE) is False
 
 
@@ -441,9 +443,9 @@ async def test_retype_wait_survives_reopen_and_clears(db_path: Path) -> None:
 async def test_stale_retype_wait_is_dropped(storage: Storage) -> None:
     note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("x")])
     line_id = note.lines[0].id
-    await storage.users.await_retype(ALICE, line_id)
+    await storage.users.await_retype(ALICE, line_id, CHAT_A)
     await storage.delete_note(ALICE, note.id)  # the wait cascades away with the line
-    assert await storage.users.retype_target(ALICE) is None
+    assert await storage.users.retype_target(ALICE, CHAT_A) is None
 
 
 @pytest.mark.asyncio
@@ -561,8 +563,8 @@ async def test_job_lifecycle_and_resume_after_reopen(db_path: Path) -> None:
         ]
         assert jobs[0].status is JobStatus.QUEUED
         assert jobs[0].attempts == 0
-        started = await storage.jobs.begin_attempt(jobs[0].id)
-        assert started.attempts == 1
+        counted = await storage.jobs.count_failure(jobs[0].id, "worker died")
+        assert counted.attempts == 1
         await storage.jobs.set_status_message(jobs[0].id, 42)
         await storage.jobs.mark_done(jobs[1].id)
         await storage.jobs.fail(jobs[2].id, "engine exploded")
@@ -718,28 +720,28 @@ async def test_rename_wait_is_owned_exclusive_and_survives_reopen(db_path: Path)
             user_id=ALICE, chat_id=CHAT_A, lines=[pending("smudge"), draft("ok")]
         )
         with pytest.raises(NoteNotFound):
-            await storage.users.await_rename(BOB, note.id)  # not Bob's note
-        assert await storage.users.rename_target(BOB) is None
-        await storage.users.await_retype(ALICE, note.lines[0].id)
-        await storage.users.await_rename(ALICE, note.id)  # replaces the retype wait
-        assert await storage.users.retype_target(ALICE) is None
+            await storage.users.await_rename(BOB, note.id, CHAT_B)  # not Bob's note
+        assert await storage.users.rename_target(BOB, CHAT_B) is None
+        await storage.users.await_retype(ALICE, note.lines[0].id, CHAT_A)
+        await storage.users.await_rename(ALICE, note.id, CHAT_A)  # replaces the retype wait
+        assert await storage.users.retype_target(ALICE, CHAT_A) is None
     async with await Storage.open(db_path) as storage:
-        target = await storage.users.rename_target(ALICE)
+        target = await storage.users.rename_target(ALICE, CHAT_A)
         assert target is not None
         assert target.id == note.id
         with pytest.raises(NoteNotFound):
             await storage.finish_rename(BOB, note.id, "stolen")
         renamed = await storage.finish_rename(ALICE, note.id, "Groceries")
         assert renamed.title == "Groceries"
-        assert await storage.users.rename_target(ALICE) is None
+        assert await storage.users.rename_target(ALICE, CHAT_A) is None
         assert await search_ids(storage, ALICE, "groceries") == [note.id]
 
-        await storage.users.await_rename(ALICE, note.id)
-        await storage.users.await_retype(ALICE, note.lines[0].id)  # and the other way round
-        assert await storage.users.rename_target(ALICE) is None
-        await storage.users.await_rename(ALICE, note.id)
+        await storage.users.await_rename(ALICE, note.id, CHAT_A)
+        await storage.users.await_retype(ALICE, note.lines[0].id, CHAT_A)  # and the other way round
+        assert await storage.users.rename_target(ALICE, CHAT_A) is None
+        await storage.users.await_rename(ALICE, note.id, CHAT_A)
         await storage.delete_note(ALICE, note.id)  # the wait goes with the note
-        assert await storage.users.rename_target(ALICE) is None
+        assert await storage.users.rename_target(ALICE, CHAT_A) is None
 
 
 @pytest.mark.asyncio
@@ -764,3 +766,93 @@ async def test_saved_searches_are_owned_and_pruned(storage: Storage) -> None:
     assert [await storage.search.saved(ALICE, i) for i in latest] == [
         f"query {n}" for n in range(3)
     ]
+
+
+@pytest.mark.asyncio
+async def test_ids_of_deleted_rows_are_never_given_again(storage: Storage) -> None:
+    first = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("old")])
+    assert await storage.delete_note(ALICE, first.id)
+    second = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("new")])
+    assert second.id > first.id
+    assert second.lines[0].id > first.lines[0].id
+    search = await storage.search.save(ALICE, "old")
+    await storage.forget_user(ALICE)
+    assert await storage.search.save(ALICE, "new") > search
+
+
+@pytest.mark.asyncio
+async def test_version_5_database_keeps_its_rows_and_never_reuses_their_ids(
+    db_path: Path,
+) -> None:
+    from bot.storage.schema import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True)
+    now = "2026-01-01T00:00:00.000000+00:00"
+    with closing(sqlite3.connect(db_path)) as db:
+        db.executescript("\n".join(MIGRATIONS[:5]) + "\nPRAGMA user_version = 5;")
+        db.execute(
+            "INSERT INTO notes (id, user_id, chat_id, title, created_at) VALUES (7, ?, ?, 'T', ?)",
+            (ALICE, CHAT_A, now),
+        )
+        db.execute(
+            "INSERT INTO lines (id, note_id, position, text, original_text, confidence, "
+            "confidence_source, state, updated_at) "
+            "VALUES (40, 7, 0, 'milk', 'milk', 0.4, 'estimate', 'pending', ?)",
+            (now,),
+        )
+        db.execute(
+            "INSERT INTO retype_waits (user_id, line_id, created_at) VALUES (?, 40, ?)",
+            (ALICE, now),
+        )
+        db.execute(
+            "INSERT INTO jobs (user_id, chat_id, message_id, file_id, file_unique_id, status, "
+            "attempts, created_at, updated_at) VALUES (?, ?, 3, 'f', 'u', 'queued', 2, ?, ?)",
+            (ALICE, CHAT_A, now, now),
+        )
+        db.commit()
+    async with await Storage.open(db_path) as storage:
+        note = await storage.notes.get(ALICE, 7)
+        assert note is not None
+        assert [line.id for line in note.lines] == [40]
+        assert (await storage.users.retype_target(ALICE, CHAT_A)).id == 40
+        (job,) = await storage.jobs.unfinished()
+        assert job.attempts == 0  # restarts were counted as attempts before version 6
+        fresh = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("x")])
+        assert fresh.id > 7
+        assert fresh.lines[0].id > 40
+    assert raw_query(db_path, "PRAGMA foreign_key_check") == []
+
+
+@pytest.mark.asyncio
+async def test_an_awaited_text_belongs_to_the_chat_it_was_asked_in(storage: Storage) -> None:
+    note = await storage.create_note(user_id=ALICE, chat_id=CHAT_A, lines=[pending("line")])
+    await storage.users.await_retype(ALICE, note.lines[0].id, CHAT_A)
+    assert await storage.users.retype_target(ALICE, CHAT_B) is None
+    assert (await storage.users.retype_target(ALICE, CHAT_A)).id == note.lines[0].id
+    await storage.users.await_rename(ALICE, note.id, CHAT_A)
+    assert await storage.users.rename_target(ALICE, CHAT_B) is None
+    assert (await storage.users.rename_target(ALICE, CHAT_A)).id == note.id
+
+
+@pytest.mark.asyncio
+async def test_a_message_is_applied_once(storage: Storage) -> None:
+    note = await storage.create_note(
+        user_id=ALICE, chat_id=CHAT_A, lines=[pending("one"), pending("two")]
+    )
+    source = MessageRef(CHAT_A, 77)
+    first, second = note.lines
+    await storage.resolve_line(ALICE, first.id, ReviewAction.RETYPE, "One", source=source)
+    with pytest.raises(AlreadyHandled):
+        await storage.resolve_line(ALICE, second.id, ReviewAction.RETYPE, "One", source=source)
+    assert [line.text for line in (await storage.notes.get(ALICE, note.id)).lines] == [
+        "One",
+        "two",
+    ]
+    title_source = MessageRef(CHAT_A, 78)
+    await storage.users.await_rename(ALICE, note.id, CHAT_A)
+    await storage.finish_rename(ALICE, note.id, "Title", source=title_source)
+    with pytest.raises(AlreadyHandled):
+        await storage.finish_rename(ALICE, note.id, "Other", source=title_source)
+    assert (await storage.notes.get(ALICE, note.id)).title == "Title"
+    assert await storage.forget_handled_before("9999") == 2
+    await storage.resolve_line(ALICE, second.id, ReviewAction.RETYPE, "Two", source=source)

@@ -141,6 +141,14 @@ class Job:
 
 
 @dataclass(frozen=True)
+class MessageRef:
+    """Which chat message asked for a change: it is applied once, however often it arrives."""
+
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class SearchHit:
     note_id: int
     created_at: datetime

@@ -26,6 +26,11 @@ class ModelMissing(OcrFailed):
     """The language needs an extra Aspose model that is not installed and can't be fetched."""
 
 
+class WorkerLost(OcrFailed):
+    """The worker process died while reading the image (it may have crashed the engine, or
+    been killed): worth another try or two, then the image is given up."""
+
+
 class OcrTimeout(OcrFailed):
     """The engine took longer than the configured timeout on one image."""
 

@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from bot.ocr.engine import EngineConfig, OcrFailed, OcrOutcome, OcrTimeout
+from bot.ocr.engine import (
+    EngineConfig,
+    OcrFailed,
+    OcrOutcome,
+    OcrTimeout,
+    OcrUnavailable,
+    WorkerLost,
+)
 from bot.ocr.prerequisites import prepare_engine_runtime
 from bot.ocr.worker import (
     init_worker,
@@ -30,6 +37,7 @@ from bot.ocr.worker import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+POOL_MARGIN_S = 30.0
 
 
 class OcrPool:
@@ -68,12 +76,25 @@ class OcrPool:
         """Check prerequisites here (clear error, no native abort later) and start workers."""
         prepare_engine_runtime(self.config.openssl_path)
         if self._pool is None:
-            self._pool = ProcessPool(
-                max_workers=self.workers,
-                context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
-                initargs=(self.log_level,),
-            )
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
+        return ProcessPool(
+            max_workers=self.workers,
+            context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self.log_level,),
+        )
+
+    def _replace_broken_pool(self, broken: ProcessPool, error: BaseException) -> OcrUnavailable:
+        """pebble's pool can fail as a whole when a worker is killed at the wrong moment
+        (seen when SIGKILLing an idle worker): every later call would fail. Start a new one;
+        the call that found it broken is not the image's fault."""
+        if self._pool is broken:  # not replaced already by another call that found it broken
+            log.error("event=ocr_pool_replaced error=%s", error)
+            self._pool = self._new_pool()
+            broken.stop()  # type: ignore[no-untyped-call]
+        return OcrUnavailable(f"the OCR workers were restarted ({error})")
 
     async def warm_up(self) -> None:
         """Build the engine in the workers now, so the first user doesn't wait for it."""
@@ -121,20 +142,32 @@ class OcrPool:
     async def _call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._pool is None:
             self.start()
-        assert self._pool is not None
+        pool = self._pool
+        assert pool is not None
         self._in_flight += 1
         try:
-            future = self._pool.schedule(function, args=args, timeout=self.timeout_s)
             try:
-                result: T = await asyncio.wrap_future(future)
-                return result
+                future = pool.schedule(function, args=args, timeout=self.timeout_s)
+            except RuntimeError as error:  # "Unexpected error within the Pool"
+                raise self._replace_broken_pool(pool, error) from None
+            answer = asyncio.wrap_future(future)
+            try:
+                # The pool enforces timeout_s; the margin only guards against a pool that
+                # failed as a whole and will never settle this future.
+                settled, _ = await asyncio.wait({answer}, timeout=self.timeout_s + POOL_MARGIN_S)
             except asyncio.CancelledError:
                 future.cancel()  # type: ignore[no-untyped-call]
                 raise
-            except FutureTimeout:
+            if not settled:
+                future.cancel()  # type: ignore[no-untyped-call]
+                raise self._replace_broken_pool(pool, TimeoutError("no answer")) from None
+            try:
+                result: T = answer.result()
+                return result
+            except FutureTimeout:  # the pool's own timeout_s
                 raise OcrTimeout(f"OCR took longer than {self.timeout_s:g} s") from None
             except ProcessExpired as error:
-                raise OcrFailed(f"OCR worker died (exit code {error.exitcode})") from None
+                raise WorkerLost(f"OCR worker died (exit code {error.exitcode})") from None
         finally:
             self._in_flight -= 1
 

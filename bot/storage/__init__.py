@@ -3,6 +3,7 @@ transactions (`database`), one repository per concern (`jobs`, `notes`, `search`
 and `Storage`, which holds them and runs what spans tables in one transaction."""
 
 from bot.storage.errors import (
+    AlreadyHandled,
     JobNotFound,
     JobRefused,
     LineAlreadyResolved,
@@ -13,6 +14,7 @@ from bot.storage.errors import (
 from bot.storage.facade import Storage
 
 __all__ = [
+    "AlreadyHandled",
     "JobNotFound",
     "JobRefused",
     "LineAlreadyResolved",

@@ -118,17 +118,28 @@ class Database:
                 f"database {path} has schema version {version}, newer than this bot knows "
                 f"({SCHEMA_VERSION}); upgrade the bot or use another database file"
             )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            script = MIGRATIONS[number - 1]
-            try:
-                # user_version lives in the file header, so it commits atomically with the script.
-                await db.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
-                raise
+        if version == SCHEMA_VERSION:
+            return
+        # Rebuilding a table (to change its keys) needs foreign keys off while old and new
+        # tables swap names; they are checked once every script has run.
+        await db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                script = MIGRATIONS[number - 1]
+                try:
+                    # user_version lives in the file header: it commits with the script.
+                    await db.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                    )
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        await db.execute("ROLLBACK")
+                    raise
+        finally:
+            await db.execute("PRAGMA foreign_keys = ON")
+        broken = await fetch_all(db, "PRAGMA foreign_key_check")
+        if broken:
+            raise StorageError(f"database {path}: {len(broken)} rows lost their parent row")
 
     async def close(self) -> None:
         """Close both connections (idempotent); SQLite checkpoints the WAL on the last close."""

@@ -21,6 +21,10 @@ class JobRefused(Exception):
         return str(self.args[0])
 
 
+class AlreadyHandled(Exception):
+    """This message was already applied (a redelivered update): do nothing, say nothing."""
+
+
 class LineNotFound(LookupError):
     """No such line for this user: missing and someone else's look the same, on purpose."""
 

@@ -9,11 +9,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from bot.domain.models import Line, LineDraft, LineState, Note, ReviewAction
+from bot.domain.models import Line, LineDraft, LineState, MessageRef, Note, ReviewAction
 from bot.storage import notes as note_rows
 from bot.storage import search as search_rows
-from bot.storage.database import Database, changes, fetch_one, now
-from bot.storage.errors import JobNotFound, LineAlreadyResolved, LineNotFound, NoteNotFound
+from bot.storage.database import Connection, Database, changes, fetch_one, now
+from bot.storage.errors import (
+    AlreadyHandled,
+    JobNotFound,
+    LineAlreadyResolved,
+    LineNotFound,
+    NoteNotFound,
+)
 from bot.storage.jobs import Jobs
 from bot.storage.notes import OWNED_NOTE_IDS, Notes, owned_line, owned_note
 from bot.storage.search import Search
@@ -24,6 +30,21 @@ _NEW_STATE = {
     ReviewAction.DROP: LineState.DROPPED,
     ReviewAction.RETYPE: LineState.RETYPED,
 }
+
+
+async def _record_handled(db: Connection, user_id: int, source: MessageRef | None) -> None:
+    """Record the message that asked for a change, in the change's own transaction; raise
+    AlreadyHandled if it was recorded before (Telegram delivered the update again)."""
+    if source is None:
+        return
+    inserted = await changes(
+        db,
+        "INSERT INTO handled_messages (chat_id, message_id, user_id, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (source.chat_id, source.message_id, user_id, now()),
+    )
+    if not inserted:
+        raise AlreadyHandled(source)
 
 
 class Storage:
@@ -109,18 +130,26 @@ class Storage:
         return note
 
     async def resolve_line(
-        self, user_id: int, line_id: int, action: ReviewAction, text: str | None = None
+        self,
+        user_id: int,
+        line_id: int,
+        action: ReviewAction,
+        text: str | None = None,
+        *,
+        source: MessageRef | None = None,
     ) -> tuple[Line, Note]:
         """Apply the user's decision to a pending line; returns the line and the updated note.
 
-        Raises LineNotFound (missing or not theirs) or LineAlreadyResolved (a second tap, or
-        a retype racing a button). RETYPE needs `text`.
+        Raises LineNotFound (missing or not theirs), LineAlreadyResolved (a second tap, or
+        a retype racing a button) or AlreadyHandled (`source`, the message that carried the
+        retyped text, was applied before). RETYPE needs `text`.
         """
         action = ReviewAction(action)
         if action is ReviewAction.RETYPE and not text:
             raise ValueError("RETYPE needs the new text")
         state = _NEW_STATE[action]
         async with self.db.write() as db:
+            await _record_handled(db, user_id, source)
             line = await owned_line(db, user_id, line_id)
             if line is None:
                 raise LineNotFound(line_id)
@@ -145,9 +174,13 @@ class Storage:
         assert note is not None
         return updated, note
 
-    async def finish_rename(self, user_id: int, note_id: int, title: str) -> Note:
-        """Set the awaited title and stop waiting, in one transaction."""
+    async def finish_rename(
+        self, user_id: int, note_id: int, title: str, *, source: MessageRef | None = None
+    ) -> Note:
+        """Set the awaited title and stop waiting, in one transaction (AlreadyHandled if
+        `source`, the message with the title, was applied before)."""
         async with self.db.write() as db:
+            await _record_handled(db, user_id, source)
             if not await note_rows.set_title(db, user_id, note_id, title):
                 raise NoteNotFound(note_id)
             await db.execute("DELETE FROM rename_waits WHERE user_id = ?", (user_id,))
@@ -171,12 +204,18 @@ class Storage:
         """
         async with self.db.write() as db:
             await db.execute(f"DELETE FROM notes_fts WHERE rowid IN ({OWNED_NOTE_IDS})", (user_id,))
-            for table in ("retype_waits", "rename_waits", "saved_searches"):
+            for table in ("retype_waits", "rename_waits", "saved_searches", "handled_messages"):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             notes = await changes(db, "DELETE FROM notes WHERE user_id = ?", (user_id,))
             await db.execute("DELETE FROM jobs WHERE user_id = ?", (user_id,))
             await db.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
         return notes
+
+    async def forget_handled_before(self, moment: str) -> int:
+        """Drop records of handled messages older than `moment` (ISO time): Telegram keeps
+        an unconfirmed update for a day at most, so older ones can't come back."""
+        async with self.db.write(background=True) as db:
+            return await changes(db, "DELETE FROM handled_messages WHERE created_at < ?", (moment,))
 
     async def stats(self) -> dict[str, int]:
         """Counts for an operator: users (with notes or jobs), notes, lines, unfinished jobs."""

@@ -124,13 +124,24 @@ class Jobs:
             row = await fetch_one(db, f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         return job_from_row(row) if row else None
 
+    async def by_message(self, chat_id: int, message_id: int) -> Job | None:
+        """The job a message became, if it did (a redelivered update finds it here)."""
+        async with self._db.read() as db:
+            row = await fetch_one(
+                db,
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
+        return job_from_row(row) if row else None
+
     async def set_status_message(self, job_id: int, message_id: int) -> None:
         """Remember the "working…" message so a resumed job edits it instead of sending another."""
         await self._update(job_id, "status_message_id = ?", message_id)
 
-    async def begin_attempt(self, job_id: int) -> Job:
-        """Count an attempt before it starts, so a job that crashes the bot cannot loop forever."""
-        job = await self._update(job_id, "attempts = attempts + 1")
+    async def count_failure(self, job_id: int, error: str) -> Job:
+        """Count a failed attempt that may be the image's fault (the worker died reading it,
+        or the job crashed). Interruptions (a stop, a kill, waiting in line) never count."""
+        job = await self._update(job_id, "attempts = attempts + 1, error = ?", error)
         if job is None:
             raise JobNotFound(job_id)
         return job
@@ -148,6 +159,18 @@ class Jobs:
             rows = await fetch_all(
                 db,
                 f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY created_at, id",
+            )
+        return [job_from_row(row) for row in rows]
+
+    async def queued(self, job_ids: list[int]) -> list[Job]:
+        """Those of these jobs still queued, as they are now, in the order they were sent."""
+        marks = ",".join("?" * len(job_ids))
+        async with self._db.read() as db:
+            rows = await fetch_all(
+                db,
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id IN ({marks}) AND status = 'queued' "
+                "ORDER BY message_id",
+                job_ids,
             )
         return [job_from_row(row) for row in rows]
 

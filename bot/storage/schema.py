@@ -117,6 +117,85 @@ MIGRATIONS: list[str] = [
         coalesce(n.title, ''), 'u' || n.user_id
     FROM notes n;
     """,
+    # 6: ids are never reused (AUTOINCREMENT), so an old button can't act on a newer row;
+    # the sequences start above today's ids with room for rows deleted before this
+    # migration. A retyped line or a new title is awaited in one chat only, and a message
+    # that delivered one is recorded, so a redelivered update can't apply it twice. Waiting
+    # photos start with no failed attempts (restarts were counted as attempts before).
+    """
+    CREATE TABLE notes_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        title TEXT,
+        file_unique_id TEXT,
+        engine_mode TEXT NOT NULL DEFAULT 'licensed',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO notes_new (id, user_id, chat_id, title, file_unique_id, engine_mode, created_at)
+    SELECT id, user_id, chat_id, title, file_unique_id, engine_mode, created_at FROM notes;
+    DROP TABLE notes;
+    ALTER TABLE notes_new RENAME TO notes;
+    CREATE INDEX notes_user_created ON notes(user_id, created_at);
+    CREATE INDEX notes_user_file ON notes(user_id, file_unique_id);
+
+    CREATE TABLE lines_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        original_text TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        confidence_source TEXT NOT NULL,
+        state TEXT NOT NULL
+            CHECK (state IN ('accepted', 'pending', 'kept', 'retyped', 'dropped')),
+        review_message_id INTEGER,
+        updated_at TEXT NOT NULL
+    );
+    INSERT INTO lines_new SELECT id, note_id, position, text, original_text, confidence,
+        confidence_source, state, review_message_id, updated_at FROM lines;
+    DROP TABLE lines;
+    ALTER TABLE lines_new RENAME TO lines;
+    CREATE INDEX lines_note ON lines(note_id);
+    CREATE INDEX lines_review_message ON lines(review_message_id)
+        WHERE review_message_id IS NOT NULL;
+
+    CREATE TABLE saved_searches_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO saved_searches_new SELECT id, user_id, query, created_at FROM saved_searches;
+    DROP TABLE saved_searches;
+    ALTER TABLE saved_searches_new RENAME TO saved_searches;
+    CREATE INDEX saved_searches_user ON saved_searches(user_id, id);
+
+    DELETE FROM sqlite_sequence WHERE name IN ('notes', 'lines', 'saved_searches');
+    INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'notes', coalesce(max(id) + 1000, 0) FROM notes
+    UNION ALL SELECT 'lines', coalesce(max(id) + 100000, 0) FROM lines
+    UNION ALL SELECT 'saved_searches', coalesce(max(id) + 1000, 0) FROM saved_searches;
+
+    ALTER TABLE retype_waits ADD COLUMN chat_id INTEGER;
+    UPDATE retype_waits SET chat_id = (SELECT n.chat_id FROM lines l
+        JOIN notes n ON n.id = l.note_id WHERE l.id = retype_waits.line_id);
+    ALTER TABLE rename_waits ADD COLUMN chat_id INTEGER;
+    UPDATE rename_waits SET chat_id = (SELECT chat_id FROM notes WHERE id = rename_waits.note_id);
+
+    CREATE TABLE handled_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX handled_messages_user ON handled_messages(user_id);
+    CREATE INDEX handled_messages_created ON handled_messages(created_at);
+
+    -- Attempts counted every start before; from now on only faults that may be the image's.
+    UPDATE jobs SET attempts = 0 WHERE status = 'queued';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -60,8 +60,8 @@ class Users:
 
     # --- the awaited text: a retyped line or a new title, one at a time ---
 
-    async def await_retype(self, user_id: int, line_id: int) -> Line:
-        """Make the user's next text message replace this line; returns the line."""
+    async def await_retype(self, user_id: int, line_id: int, chat_id: int) -> Line:
+        """Make the user's next text message in this chat replace the line; returns it."""
         async with self._db.write() as db:
             line = await owned_line(db, user_id, line_id)
             if line is None:
@@ -69,20 +69,24 @@ class Users:
             if line.state is not LineState.PENDING:
                 raise LineAlreadyResolved(line)
             await db.execute(
-                "INSERT INTO retype_waits (user_id, line_id, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET line_id = excluded.line_id, "
+                "INSERT INTO retype_waits (user_id, line_id, chat_id, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                "line_id = excluded.line_id, chat_id = excluded.chat_id, "
                 "created_at = excluded.created_at",
-                (user_id, line_id, now()),
+                (user_id, line_id, chat_id, now()),
             )
             # One awaited text at a time: the next message is this line's, not a title.
             await db.execute("DELETE FROM rename_waits WHERE user_id = ?", (user_id,))
         return line
 
-    async def retype_target(self, user_id: int) -> Line | None:
-        """The line the user is retyping, if it still awaits review; a stale wait is removed."""
+    async def retype_target(self, user_id: int, chat_id: int) -> Line | None:
+        """The line the user is retyping in this chat, if it still awaits review; a stale wait
+        is removed. A wait started in another chat is not this chat's business."""
         async with self._db.write() as db:
             row = await fetch_one(
-                db, "SELECT line_id FROM retype_waits WHERE user_id = ?", (user_id,)
+                db,
+                "SELECT line_id FROM retype_waits WHERE user_id = ? AND chat_id = ?",
+                (user_id, chat_id),
             )
             if row is None:
                 return None
@@ -92,26 +96,29 @@ class Users:
             await db.execute("DELETE FROM retype_waits WHERE user_id = ?", (user_id,))
             return None
 
-    async def await_rename(self, user_id: int, note_id: int) -> Note:
-        """Make the user's next text message the note's title (persisted across restarts)."""
+    async def await_rename(self, user_id: int, note_id: int, chat_id: int) -> Note:
+        """Make the user's next text message in this chat the note's title (persisted)."""
         async with self._db.write() as db:
             note = await owned_note(db, user_id, note_id)
             if note is None:
                 raise NoteNotFound(note_id)
             await db.execute(
-                "INSERT INTO rename_waits (user_id, note_id, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET note_id = excluded.note_id, "
+                "INSERT INTO rename_waits (user_id, note_id, chat_id, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                "note_id = excluded.note_id, chat_id = excluded.chat_id, "
                 "created_at = excluded.created_at",
-                (user_id, note_id, now()),
+                (user_id, note_id, chat_id, now()),
             )
             await db.execute("DELETE FROM retype_waits WHERE user_id = ?", (user_id,))
         return note
 
-    async def rename_target(self, user_id: int) -> Note | None:
-        """The note awaiting a new title from this user, if any (it may have been deleted)."""
+    async def rename_target(self, user_id: int, chat_id: int) -> Note | None:
+        """The note awaiting a new title from this user in this chat, if any."""
         async with self._db.read() as db:
             row = await fetch_one(
-                db, "SELECT note_id FROM rename_waits WHERE user_id = ?", (user_id,)
+                db,
+                "SELECT note_id FROM rename_waits WHERE user_id = ? AND chat_id = ?",
+                (user_id, chat_id),
             )
             return await owned_note(db, user_id, row["note_id"]) if row else None
 

@@ -8,12 +8,12 @@ import gc
 import hashlib
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -39,6 +39,7 @@ from bot.telegram.features import (
     search,
     typed_text,
 )
+from bot.telegram.limits import PatientRateLimiter
 from bot.telegram.pipeline import PhotoPipeline
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ COMMANDS = [
     BotCommand("help", "What this bot does"),
 ]
 SHUTDOWN_GRACE_S = 5.0
+HANDLED_MESSAGES_KEPT = timedelta(days=2)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
@@ -129,7 +131,7 @@ def build_application(settings: Settings, *, ocr: OcrPool | None = None) -> BotA
         ApplicationBuilder()
         .token(settings.token)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(PatientRateLimiter(max_retries=5))
         .concurrent_updates(True)
         .post_init(start_services)
         .post_stop(stop_services)
@@ -152,6 +154,10 @@ async def start_services(application: BotApplication) -> None:
     assert settings is not None
     started_at = time.monotonic()
     storage = await Storage.open(settings.database_path)
+    # Telegram keeps an unconfirmed update for a day: older records can't be needed.
+    await storage.forget_handled_before(
+        (datetime.now(UTC) - HANDLED_MESSAGES_KEPT).isoformat(timespec="microseconds")
+    )
     ocr = data.shared_ocr or OcrPool(
         EngineConfig.from_settings(settings),
         workers=settings.ocr_workers,

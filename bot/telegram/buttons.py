@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
+from telegram.error import TelegramError
 
 from bot.domain import messages
 from bot.domain.paging import Page
@@ -206,8 +207,8 @@ class ButtonCodec:
 
     def decode(self, user_id: int, data: str | None) -> tuple[Kind, Payload]:
         """(kind, payload) of data issued to this user, or InvalidButton."""
-        if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
-            raise InvalidButton("malformed")
+        if not data or not data.isascii() or len(data) > MAX_CALLBACK_BYTES:
+            raise InvalidButton("malformed")  # we only ever issue short ASCII data
         body, _, signature = data.rpartition(":")
         parts = body.split(":")
         if len(parts) < 2 or not signature:
@@ -267,21 +268,30 @@ class Press:
         assert message is not None  # callback queries from inline messages are not used
         return message.chat.id
 
+    async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        await answer(self.query, text, alert=alert)
+
     async def show(self, text: str, keyboard: Any = None, *, toast: str | None = None) -> None:
         """Answer the press and show `text` (and `keyboard`) in the pressed message."""
-        await self.query.answer(toast)
+        await self.answer(toast)
         await edit_html(self.message, text, keyboard)
 
     async def refuse_stale(self, text: str = messages.STALE_BUTTON) -> None:
-        await refuse_stale(self.query, text)
+        """Say the button no longer works and take the keyboard off its message (the press
+        verified for this user, so the message is theirs to change)."""
+        await self.answer(text, alert=True)
+        message = self.message
+        if message is not None:
+            await edit_html(message, message.text_html or text)
 
 
-async def refuse_stale(query: CallbackQuery, text: str = messages.STALE_BUTTON) -> None:
-    """Say the button no longer works and take the keyboard off its message."""
-    await query.answer(text, show_alert=True)
-    message = query.message
-    if isinstance(message, Message):
-        await edit_html(message, message.text_html or text)
+async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a press. If Telegram won't take the answer (after the rate limiter's retries),
+    carry on: what was done is shown in the message itself, which is edited next."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as error:
+        log.warning("event=callback_answer_failed error=%s", error)
 
 
 ButtonHandler = Callable[[Press, "BotContext"], Awaitable[None]]
@@ -307,11 +317,11 @@ class ButtonRouter:
         try:
             kind, payload = context.services.buttons.decode(user.id, query.data)
         except InvalidButton as invalid:
+            # Unverified data changes nothing, the message included: in a group, it may be
+            # someone else's message.
             log.warning("event=callback_refused user=%d reason=%s", user.id, invalid.reason)
-            if invalid.reason == "forged":
-                await query.answer(messages.NOT_YOURS, show_alert=True)
-            else:
-                await refuse_stale(query)
+            text = messages.NOT_YOURS if invalid.reason == "forged" else messages.STALE_BUTTON
+            await answer(query, text, alert=True)
             return
         route = self._routes.get(kind)
         press = Press(query, user.id, kind, payload)

@@ -3,6 +3,14 @@
 The job row is written before any slow work; every step after it can be repeated, so a job
 interrupted by a crash or restart is simply run again at start (`resume`). A job whose note
 already exists skips OCR and only (re)sends the replies.
+
+What interrupts a job decides what happens next:
+- a stop, a kill, a wait in line: nothing is counted; the job runs again;
+- a passing fault (the Bot API or the OCR service away after their own retries): the job
+  runs again later, in this process, without a restart, and nothing is counted;
+- a fault that may be the image's (the worker died reading it, the job crashed): counted;
+  after MAX_ATTEMPTS the user is told it could not be read;
+- the image itself (not an image, the engine's error, a timeout): the user is told at once.
 """
 
 from __future__ import annotations
@@ -16,28 +24,32 @@ from typing import Any
 
 from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.config import Settings
 from bot.domain import messages
 from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
 from bot.domain.review import classify, note_title
-from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout
+from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
 from bot.ocr.images import ImageRejected, inspect_image
 from bot.ocr.pool import OcrPool
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
 from bot.telegram.features.review import send_review_prompts
+from bot.telegram.limits import is_transient, with_retries
 from bot.telegram.waiting_line import WaitingLine
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Seconds before a job interrupted by a passing fault runs again; the last delay repeats.
+RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
 
 
 class PhotoPipeline:
-    """Runs jobs in the background: album pages together, a few at a time (`WaitingLine`)."""
+    """Runs jobs in the background: album pages together, a few at a time (`WaitingLine`),
+    each job once however often it is submitted (a redelivered update, a resume)."""
 
     def __init__(
         self,
@@ -52,16 +64,21 @@ class PhotoPipeline:
         self.ocr = ocr
         self.buttons = buttons
         self.settings = settings
-        self._tasks: set[asyncio.Task[None]] = set()
         self.line = WaitingLine(slots=ocr.workers + 1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._active: set[int] = set()  # jobs running or waiting for a retry
         self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
+        self._retry_timers: dict[int, tuple[int, asyncio.TimerHandle]] = {}  # lead -> user
+        self._passing_faults: dict[int, int] = {}  # lead job -> faults in a row
 
     # --- scheduling ---
 
     def submit(self, job: Job) -> None:
         """Process a photo in the background; album pages wait for their siblings first."""
+        if job.id in self._active:
+            return  # already on its way: the same update delivered again, or a resume
         if job.media_group_id is None:
-            self._spawn(self.run([job]), f"job-{job.id}")
+            self._start([job])
             return
         key = (job.user_id, job.media_group_id)
         timer = self._album_timers.pop(key, None)
@@ -71,19 +88,48 @@ class PhotoPipeline:
             self.settings.album_window_s, self._album_window_closed, key
         )
 
+    def _start(self, jobs: list[Job]) -> None:
+        self._active.update(job.id for job in jobs)
+        self._spawn(self.run(jobs), f"job-{jobs[0].id}")
+
     def _album_window_closed(self, key: tuple[int, str]) -> None:
         self._album_timers.pop(key, None)
         self._spawn(self._run_album(*key), f"album-{key[1]}")
 
     async def _run_album(self, user_id: int, media_group_id: str) -> None:
-        jobs = await self.storage.jobs.album(user_id, media_group_id)
-        if jobs:
-            await self.run(jobs)
+        pages = await self.storage.jobs.album(user_id, media_group_id)
+        pages = [page for page in pages if page.id not in self._active]
+        if pages:
+            self._start(pages)
+
+    def _retry_later(self, jobs: list[Job]) -> None:
+        """Run the job again after a delay that grows while the fault lasts."""
+        lead = jobs[0]
+        faults = self._passing_faults.get(lead.id, 0)
+        self._passing_faults[lead.id] = faults + 1
+        delay = RETRY_DELAYS[min(faults, len(RETRY_DELAYS) - 1)]
+        log.info("event=job_retry_later job=%d user=%d delay_s=%g", lead.id, lead.user_id, delay)
+        timer = asyncio.get_running_loop().call_later(delay, self._retry_now, jobs)
+        self._retry_timers[lead.id] = (lead.user_id, timer)
+
+    def _retry_now(self, jobs: list[Job]) -> None:
+        self._retry_timers.pop(jobs[0].id, None)
+        self._spawn(self._rerun(jobs), f"retry-{jobs[0].id}")
+
+    async def _rerun(self, jobs: list[Job]) -> None:
+        fresh = await self.storage.jobs.queued([job.id for job in jobs])  # as they are now
+        self._active.difference_update(job.id for job in jobs)
+        if fresh:
+            self._start(fresh)
 
     def forget_user(self, user_id: int) -> None:
-        """Drop the user's albums still being collected (their data is being deleted)."""
+        """Drop the user's albums and retries waiting to run (their data is being deleted)."""
         for key in [key for key in self._album_timers if key[0] == user_id]:
             self._album_timers.pop(key).cancel()
+        for lead, (owner, timer) in list(self._retry_timers.items()):
+            if owner == user_id:
+                timer.cancel()
+                del self._retry_timers[lead]
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -103,6 +149,9 @@ class PhotoPipeline:
         for timer in self._album_timers.values():
             timer.cancel()  # their pages are in the database and resume at next start
         self._album_timers.clear()
+        for _, timer in self._retry_timers.values():
+            timer.cancel()
+        self._retry_timers.clear()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
 
@@ -118,15 +167,33 @@ class PhotoPipeline:
         """One note from one photo, or from an album's pages (in the order they were sent)."""
         started = time.monotonic()
         lead = jobs[0]
+        retrying = False
         try:
             await self._run(jobs)
+            self._passing_faults.pop(lead.id, None)
         except asyncio.CancelledError:
             raise
         except JobNotFound:
             log.info("event=job_vanished job=%d user=%d", lead.id, lead.user_id)  # /forget
-        except Exception:
-            log.exception("event=job_crashed job=%d user=%d", lead.id, lead.user_id)
+        except Forbidden as error:  # blocked by the user, or removed from the group
+            log.warning(
+                "event=job_unanswerable job=%d user=%d error=%s", lead.id, lead.user_id, error
+            )
+            await self._mark_failed(jobs, f"cannot answer: {error}")
+        except (OcrUnavailable, TelegramError) as error:
+            if isinstance(error, TelegramError) and not is_transient(error):
+                retrying = await self._count_failure(jobs, error)
+            else:
+                log.warning(
+                    "event=job_interrupted job=%d user=%d error=%s", lead.id, lead.user_id, error
+                )
+                self._retry_later(jobs)
+                retrying = True
+        except Exception as error:  # WorkerLost, or a bug: maybe the image's fault
+            retrying = await self._count_failure(jobs, error)
         finally:
+            if not retrying:
+                self._active.difference_update(job.id for job in jobs)
             log.info(
                 "event=job_finished job=%d user=%d pages=%d seconds=%.2f",
                 lead.id,
@@ -135,6 +202,23 @@ class PhotoPipeline:
                 time.monotonic() - started,
             )
 
+    async def _count_failure(self, jobs: list[Job], error: Exception) -> bool:
+        """Count an attempt that may have failed because of the image; True if it runs again."""
+        lead = jobs[0]
+        log.error(
+            "event=job_failed_attempt job=%d user=%d error=%s",
+            lead.id,
+            lead.user_id,
+            error,
+            exc_info=not isinstance(error, WorkerLost),
+        )
+        try:
+            await self.storage.jobs.count_failure(lead.id, _one_line(error))
+        except JobNotFound:
+            return False
+        self._retry_later(jobs)  # after MAX_ATTEMPTS, that run tells the user
+        return True
+
     async def _run(self, jobs: list[Job]) -> None:
         lead = jobs[0]
         if lead.note_id is not None:
@@ -142,9 +226,7 @@ class PhotoPipeline:
             if note is not None:
                 await self._deliver(jobs, note, trial=False)
                 return
-        jobs = [await self.storage.jobs.begin_attempt(job.id) for job in jobs]
-        lead = jobs[0]
-        if lead.attempts > MAX_ATTEMPTS:
+        if lead.attempts >= MAX_ATTEMPTS:
             await self._fail(jobs, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
             return
         prefs = await self.storage.users.settings(lead.user_id)
@@ -208,6 +290,8 @@ class PhotoPipeline:
             except ImageRejected as rejected:
                 user_text = messages.image_flaw(rejected.flaw, rejected.detail)
                 reason = f"image rejected: {rejected}"
+            except (OcrUnavailable, WorkerLost):
+                raise  # not (only) this page's doing: the whole job runs again
             except OcrTimeout as error:
                 log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = messages.ENGINE_TIMEOUT, str(error)
@@ -219,11 +303,13 @@ class PhotoPipeline:
             except OcrFailed as error:
                 log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = messages.ENGINE_FAILED, str(error)
-            except TelegramError as error:
+            except BadRequest as error:  # e.g. a file Telegram no longer has
                 log.warning(
                     "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
                 )
                 user_text, reason = messages.DOWNLOAD_FAILED, str(error)
+            except TelegramError:
+                raise  # a passing fault, retried already: the whole job runs again later
             except Exception as error:  # e.g. the engine unusable in a worker: report it
                 log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
                 user_text, reason = messages.ENGINE_FAILED, f"{type(error).__name__}: {error}"
@@ -251,10 +337,12 @@ class PhotoPipeline:
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:
             raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
-        telegram_file = await self.bot.get_file(job.file_id)
+        telegram_file = await self.bot.get_file(job.file_id)  # retried by the rate limiter
         if telegram_file.file_size and telegram_file.file_size > self.settings.max_file_bytes:
             raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
-        return bytes(await telegram_file.download_as_bytearray())
+        # The download itself bypasses the rate limiter: retry it here.
+        data = await with_retries(telegram_file.download_as_bytearray, "download")
+        return bytes(data)
 
     async def _deliver(
         self, jobs: list[Job], note: Note, *, trial: bool, skipped: Sequence[str] = ()
@@ -296,12 +384,20 @@ class PhotoPipeline:
         await self.bot.send_message(job.chat_id, text, parse_mode=ParseMode.HTML)
 
     async def _fail(self, jobs: list[Job], user_text: str, reason: str) -> None:
+        """Tell the user, then mark the job failed: if telling fails, the job runs again."""
+        await self._show_status(jobs[0], messages.esc(user_text))
+        await self._mark_failed(jobs, reason)
+
+    async def _mark_failed(self, jobs: list[Job], reason: str) -> None:
         for job in jobs:
             await self.storage.jobs.fail(job.id, reason)
-        await self._show_status(jobs[0], messages.esc(user_text))
 
     async def _typing(self, chat_id: int) -> None:
         try:
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
         except TelegramError as error:
             log.debug("event=chat_action_failed error=%s", error)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:500]

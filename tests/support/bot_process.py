@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.support.fake_telegram import FakeTelegram
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class BotProcess:

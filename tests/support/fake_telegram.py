@@ -20,10 +20,12 @@ import hashlib
 import io
 import itertools
 import json
+import random
 import re
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeVar
@@ -62,6 +64,40 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
+
+
+@dataclass
+class Faults:
+    """Faults injected at random into Bot API calls and file downloads, at `rate` per call:
+    an error answer (5xx, or 429 with retry_after) before the method does anything, or a slow
+    answer (`slow_s`) after it. `counts` says what was injected, by kind."""
+
+    rate: float = 0.1
+    statuses: tuple[int, ...] = (500, 502, 429)
+    slow_rate: float = 0.05
+    slow_s: float = 1.0
+    files: bool = True  # downloads fail too
+    seed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def error(self, method: str) -> ApiError | None:
+        if self._random.random() >= self.rate:
+            return None
+        status = self._random.choice(self.statuses)
+        self.counts[f"{status}"] = self.counts.get(f"{status}", 0) + 1
+        self.counts[method] = self.counts.get(method, 0) + 1
+        if status == 429:
+            return ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        return ApiError(status, {502: "Bad Gateway"}.get(status, "Internal Server Error"))
+
+    def delay(self) -> float:
+        if self._random.random() >= self.slow_rate:
+            return 0.0
+        self.counts["slow"] = self.counts.get("slow", 0) + 1
+        return self.slow_s
 
 
 class ApiError(Exception):
@@ -210,11 +246,13 @@ class FakeTelegram:
         self._paths: dict[str, bytes] = {}
         self._file_numbers = itertools.count(1)
         self._updates: list[dict] = []  # queued and not yet confirmed
+        self.delivered: list[dict] = []  # every update ever queued, in order
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(4_000_000_000_001)
         self._open_queries: set[str] = set()  # pressed, not yet answered
         self._confirmed = 0
-        self._failures: dict[str, list[int]] = {}  # method -> [count, retry_after]
+        self._failures: dict[str, list[int]] = {}  # method -> [count, retry_after, status]
+        self.faults: Faults | None = None  # random faults, when a test sets them
         self._wakeup = asyncio.Event()  # set when an update is queued: wakes long polls
         self._activity = asyncio.Event()  # set after every Bot API call: wakes `wait_for`
         self._closing = False
@@ -265,9 +303,39 @@ class FakeTelegram:
         """Highest update_id the bot confirmed via getUpdates(offset=...): it is done with it."""
         return self._confirmed
 
-    def fail_next(self, method: str, count: int = 1, retry_after: int = 1) -> None:
-        """Answer the next `count` calls of `method` with 429 Too Many Requests."""
-        self._failures[method.lower()] = [count, retry_after]
+    def fail_next(
+        self, method: str, count: int = 1, retry_after: int = 1, *, status: int = 429
+    ) -> None:
+        """Answer the next `count` calls of `method` (or "file" for downloads) with an error
+        before doing anything: 429 Too Many Requests by default, or e.g. 500 or 502."""
+        self._failures[method.lower()] = [count, retry_after, status]
+
+    def _injected(self, method: str) -> ApiError | None:
+        failure = self._failures.get(method.lower())
+        if failure is not None and failure[0] > 0:
+            failure[0] -= 1
+            if failure[2] == 429:
+                retry = {"retry_after": failure[1]}
+                return ApiError(429, f"Too Many Requests: retry after {failure[1]}", retry)
+            return ApiError(failure[2], "Internal Server Error")
+        if self.faults is not None and (method != "file" or self.faults.files):
+            return self.faults.error(method)
+        return None
+
+    def deliver_again(self, update: dict) -> dict:
+        """Queue a copy of an update the bot already got, under a new update id, as Telegram
+        does when the bot did not confirm it (a crash) or a webhook answer was lost."""
+        copy_ = {**update, "update_id": next(self._update_ids)}
+        return self._queue(copy_)
+
+    def update_of(self, message: dict) -> dict:
+        """The update that delivered a user's message (to deliver it again)."""
+        return next(
+            u
+            for u in self.delivered
+            if u.get("message", {}).get("message_id") == message["message_id"]
+            and u["message"]["chat"]["id"] == message["chat"]["id"]
+        )
 
     # -- playing the user ------------------------------------------------------------------
 
@@ -536,6 +604,7 @@ class FakeTelegram:
 
     def _queue(self, update: dict) -> dict:
         self._updates.append(update)
+        self.delivered.append(update)
         self._wake()
         return update
 
@@ -553,6 +622,8 @@ class FakeTelegram:
         data = self._paths.get(request.match_info["path"])
         if request.match_info["token"] != self.token or data is None:
             raise web.HTTPNotFound()
+        if (error := self._injected("file")) is not None:
+            return web.json_response(error.body, status=error.body["error_code"])
         return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -560,17 +631,16 @@ class FakeTelegram:
         params = await self._read_params(request)
         self.requests.append((method, params))
         handler = getattr(self, f"_api_{method.lower()}", None)
-        failure = self._failures.get(method.lower(), [0, 0])
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
-            if failure[0] > 0:
-                failure[0] -= 1
-                retry = {"retry_after": failure[1]}
-                raise ApiError(429, f"Too Many Requests: retry after {failure[1]}", retry)
+            if (error := self._injected(method)) is not None:
+                raise error
             if handler is None:
                 raise bad_request(f"method {method!r} is not implemented by FakeTelegram")
             result = await handler(params)
+            if self.faults is not None and (delay := self.faults.delay()) > 0:
+                await asyncio.sleep(delay)
         except ApiError as error:
             return web.json_response(error.body, status=error.body["error_code"])
         finally:

@@ -8,24 +8,27 @@ from contextlib import asynccontextmanager
 
 from bot.config import Settings
 from bot.ocr.pool import OcrPool
-from bot.telegram.app import build_application, start_services, stop_services
+from bot.telegram.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.telegram.context import BotApplication
+from bot.telegram.updates import Poller
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 
 
 @asynccontextmanager
 async def running_bot(settings: Settings, ocr: OcrPool | None) -> AsyncIterator[BotApplication]:
-    """The real Application, polling the fake server, as `python -m bot` runs it."""
+    """The real Application, polling the fake server with the bot's own poller, as
+    `python -m bot` runs it (`bot.telegram.serve`)."""
     application = build_application(settings, ocr=ocr)
     await application.initialize()
     await start_services(application)  # post_init: run_polling would call it
     await application.start()
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    poller = Poller(application, ALLOWED_UPDATES)
+    poller.start()
     try:
         yield application
     finally:
-        await application.updater.stop()
+        await poller.stop(grace_s=5)
         await application.stop()
         await stop_services(application)  # post_stop
         await application.shutdown()

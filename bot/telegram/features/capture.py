@@ -8,6 +8,7 @@ import logging
 from telegram import Document, Message, PhotoSize, Update
 
 from bot.domain import messages
+from bot.domain.models import JobStatus
 from bot.storage import JobRefused
 from bot.telegram.chat import reply
 from bot.telegram.context import BotContext
@@ -40,6 +41,12 @@ async def on_image(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     svc = context.services
+    received = await svc.storage.jobs.by_message(message.chat_id, message.message_id)
+    if received is not None:  # the same update again (after a crash, or a webhook retry)
+        log.info("event=photo_redelivered job=%d user=%d", received.id, user.id)
+        if received.status is JobStatus.QUEUED:
+            svc.pipeline.submit(received)  # a no-op if it is already on its way
+        return
     media = _image_of(message)
     if media is None:
         await reply(message, messages.NOT_AN_IMAGE)

@@ -13,7 +13,7 @@ from bot.domain import messages
 from bot.domain.models import Note
 from bot.domain.paging import Page
 from bot.domain.review import TextRejected, clean_title
-from bot.storage import NoteNotFound
+from bot.storage import AlreadyHandled, NoteNotFound
 from bot.telegram.buttons import (
     Back,
     ButtonCodec,
@@ -27,7 +27,7 @@ from bot.telegram.buttons import (
 from bot.telegram.chat import private_command, reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import send_reply
-from bot.telegram.features.review import send_review_prompts
+from bot.telegram.features.review import message_ref, send_review_prompts
 from bot.telegram.features.search import search_page
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ async def on_open_note(press: Press, context: BotContext) -> None:
     if found is None:
         return
     note, ref = found
-    await press.query.answer()
+    await press.answer()
     await send_reply(
         context.bot,
         press.chat_id,
@@ -170,7 +170,7 @@ async def on_review_again(press: Press, context: BotContext) -> None:
         return
     note, _ = found
     svc = context.services
-    await press.query.answer(messages.review_again(len(note.pending_lines)))
+    await press.answer(messages.review_again(len(note.pending_lines)))
     await send_review_prompts(
         context.bot,
         svc.storage,
@@ -185,12 +185,12 @@ async def on_rename(press: Press, context: BotContext) -> None:
     """The next text message becomes the note's title (see `finish_rename`)."""
     try:
         note = await context.services.storage.users.await_rename(
-            press.user_id, press.args(NoteRef).note_id
+            press.user_id, press.args(NoteRef).note_id, press.chat_id
         )
     except NoteNotFound:
         await press.refuse_stale(messages.NOTE_GONE)
         return
-    await press.query.answer(messages.SEND_TITLE)
+    await press.answer(messages.SEND_TITLE)
     await context.bot.send_message(
         press.chat_id, messages.rename_prompt(note), parse_mode=ParseMode.HTML
     )
@@ -200,7 +200,12 @@ async def finish_rename(context: BotContext, message: Message, user_id: int, not
     """The awaited title arrived: store it and confirm."""
     try:
         title = clean_title(message.text)
-        note = await context.services.storage.finish_rename(user_id, note.id, title)
+        note = await context.services.storage.finish_rename(
+            user_id, note.id, title, source=message_ref(message)
+        )
+    except AlreadyHandled:
+        log.info("event=message_already_handled user=%d note=%d", user_id, note.id)
+        return
     except TextRejected as rejected:
         await reply(message, messages.esc(messages.refusal(rejected.reason)))
         return

@@ -133,7 +133,7 @@ async def on_language_chosen(press: Press, context: BotContext) -> None:
         available = await _languages(svc)
         if available is None or choice not in available:
             raise InvalidButton("fields")
-    await press.query.answer(messages.CHECKING)  # the engine check can take a moment
+    await press.answer(messages.CHECKING)  # the engine check can take a moment
     answer = await _choose(svc, press.user_id, None if choice == DEFAULT_CHOICE else choice)
     await edit_html(press.message, answer)
 

@@ -9,9 +9,9 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
 from bot.domain import messages
-from bot.domain.models import Line, Note, ReviewAction
+from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
-from bot.storage import LineAlreadyResolved, LineNotFound, Storage
+from bot.storage import AlreadyHandled, LineAlreadyResolved, LineNotFound, Storage
 from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind, LineRef, Press
 from bot.telegram.chat import reply
 from bot.telegram.context import BotContext, Services
@@ -71,7 +71,7 @@ async def on_review_button(press: Press, context: BotContext) -> None:
     line_id = press.args(LineRef).line_id
     try:
         if action is ReviewAction.RETYPE:
-            line = await svc.storage.users.await_retype(press.user_id, line_id)
+            line = await svc.storage.users.await_retype(press.user_id, line_id, press.chat_id)
             await press.show(
                 messages.retype_request(line),
                 review_keyboard(svc.buttons, press.user_id, line),
@@ -126,7 +126,11 @@ async def retype_target(svc: Services, message: Message, user_id: int) -> Line |
             line = await svc.storage.notes.line(user_id, line_id)
         if line is not None:
             return line
-    return await svc.storage.users.retype_target(user_id)
+    return await svc.storage.users.retype_target(user_id, message.chat_id)
+
+
+def message_ref(message: Message) -> MessageRef:
+    return MessageRef(message.chat_id, message.message_id)
 
 
 async def retype(context: BotContext, message: Message, user_id: int, line: Line) -> None:
@@ -134,7 +138,12 @@ async def retype(context: BotContext, message: Message, user_id: int, line: Line
     svc = context.services
     try:
         text = clean_retype(message.text)
-        line, note = await svc.storage.resolve_line(user_id, line.id, ReviewAction.RETYPE, text)
+        line, note = await svc.storage.resolve_line(
+            user_id, line.id, ReviewAction.RETYPE, text, source=message_ref(message)
+        )
+    except AlreadyHandled:
+        log.info("event=message_already_handled user=%d line=%d", user_id, line.id)
+        return
     except TextRejected as rejected:
         await reply(message, messages.esc(messages.refusal(rejected.reason)))
         return

@@ -21,7 +21,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if line is not None:
         await retype(context, message, user.id, line)
         return
-    renaming = await svc.storage.users.rename_target(user.id)
+    renaming = await svc.storage.users.rename_target(user.id, message.chat_id)
     if renaming is not None:
         await finish_rename(context, message, user.id, renaming)
         return
