@@ -22,9 +22,9 @@ from bot.config import Settings
 from bot.domain import messages
 from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
 from bot.domain.review import classify, note_title
-from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout
+from bot.ocr.backend import OcrBackend
+from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable
 from bot.ocr.images import ImageRejected, inspect_image
-from bot.ocr.pool import OcrPool
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
@@ -43,7 +43,7 @@ class PhotoPipeline:
         self,
         bot: Bot,
         storage: Storage,
-        ocr: OcrPool,
+        ocr: OcrBackend,
         buttons: ButtonCodec,
         settings: Settings,
     ) -> None:
@@ -53,7 +53,7 @@ class PhotoPipeline:
         self.buttons = buttons
         self.settings = settings
         self._tasks: set[asyncio.Task[None]] = set()
-        self.line = WaitingLine(slots=ocr.workers + 1)
+        self.line = WaitingLine(slots=ocr.capacity)
         self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
 
     # --- scheduling ---
@@ -124,6 +124,8 @@ class PhotoPipeline:
             raise
         except JobNotFound:
             log.info("event=job_vanished job=%d user=%d", lead.id, lead.user_id)  # /forget
+        except OcrUnavailable as error:
+            log.warning("event=job_postponed job=%d user=%d error=%s", lead.id, lead.user_id, error)
         except Exception:
             log.exception("event=job_crashed job=%d user=%d", lead.id, lead.user_id)
         finally:
@@ -219,6 +221,8 @@ class PhotoPipeline:
             except OcrFailed as error:
                 log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = messages.ENGINE_FAILED, str(error)
+            except OcrUnavailable:
+                raise  # not the image's fault: the job stays unfinished and runs again
             except TelegramError as error:
                 log.warning(
                     "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
