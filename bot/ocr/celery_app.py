@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.backends.redis import RedisBackend
 
 QUEUE = "notes-ocr"
 RECOGNIZE = "notes.ocr.recognize"
@@ -37,6 +38,16 @@ RESULT_TTL_S = 600
 # Seconds a child may take to load and warm the engine before the worker gives up on it
 # (Celery's default, 4 s, is shorter than the engine's warm-up).
 CHILD_START_TIMEOUT_S = 120.0
+
+
+class ResultStore(RedisBackend):  # type: ignore[misc]  # celery is untyped
+    """Celery's Redis result backend, minus the subscription it opens for every task sent
+    (that is for `AsyncResult.get`): the bot never calls `get`, it waits with its own watcher
+    (`bot.ocr.result_watcher`). Those subscriptions would pile up for the life of the bot,
+    and with Redis down they make sending fail after Celery's own 20 reconnection tries."""
+
+    def on_task_call(self, producer: Any, task_id: str) -> None:
+        return None
 
 
 def visibility_timeout(timeout_s: float) -> float:
@@ -52,7 +63,9 @@ def make_celery(broker_url: str, timeout_s: float) -> Celery:
         "socket_keepalive": True,
         "health_check_interval": 10,
     }
-    app = Celery("notes-ocr", broker=broker_url, backend=broker_url, set_as_current=False)
+    # "class+url" is Celery's way to name a backend class for a URL.
+    backend = f"{ResultStore.__module__}:{ResultStore.__name__}+{broker_url}"
+    app = Celery("notes-ocr", broker=broker_url, backend=backend, set_as_current=False)
     app.conf.update(
         task_serializer="json",
         result_serializer="json",

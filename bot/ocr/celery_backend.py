@@ -60,14 +60,21 @@ class CeleryBackend:
         broker_url: str,
         timeout_s: float = 120.0,
         max_in_flight: int = 8,
+        broker_grace_s: float = BROKER_GRACE_S,
+        question_timeout_s: float = QUESTION_TIMEOUT_S,
     ) -> None:
         self.config = config
         self.timeout_s = timeout_s
+        self.broker_grace_s = broker_grace_s
+        self.question_timeout_s = question_timeout_s
         self.licensed: bool | None = None
         self.warm_up_s: float | None = None  # workers warm themselves; nothing to report
         self._app = make_celery(broker_url, timeout_s)
-        # Celery's client calls block: they run on one thread of their own, one at a time.
-        self._celery_thread = ThreadPoolExecutor(1, thread_name_prefix="celery-client")
+        # Celery's client calls block, so they run on threads of their own, one at a time
+        # each: sending (and revoking) on one, pings (~1 s each, for /stats) on another, so
+        # a ping never holds up a photo.
+        self._send_thread = ThreadPoolExecutor(1, thread_name_prefix="celery-send")
+        self._ping_thread = ThreadPoolExecutor(1, thread_name_prefix="celery-ping")
         self._redis = Redis.from_url(
             broker_url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=10
         )
@@ -141,7 +148,7 @@ class CeleryBackend:
     async def languages(self) -> list[str]:
         if self._languages is None:
             answer = await self._ask(
-                LANGUAGES, [to_wire(self.config)], deadline_s=QUESTION_TIMEOUT_S
+                LANGUAGES, [to_wire(self.config)], deadline_s=self.question_timeout_s
             )
             self._languages = [str(name) for name in answer]
         return self._languages
@@ -149,7 +156,9 @@ class CeleryBackend:
     async def language_problem(self, language: str) -> str | None:
         if language not in self._language_checks:
             answer = await self._ask(
-                CHECK_LANGUAGE, [to_wire(self.config), language], deadline_s=QUESTION_TIMEOUT_S
+                CHECK_LANGUAGE,
+                [to_wire(self.config), language],
+                deadline_s=self.question_timeout_s,
             )
             self._language_checks[language] = None if answer is None else str(answer)
         return self._language_checks[language]
@@ -159,7 +168,7 @@ class CeleryBackend:
         try:
             # kombu's Redis transport keeps a queue as a list under the queue's name.
             queued: int | None = int(await self._redis.llen(QUEUE))
-            replies = await self._in_celery_thread(self._ping)
+            replies = await self._in_thread(self._ping_thread, self._ping)
         except (RedisError, OperationalError, OSError) as error:
             log.warning("event=ocr_status_failed error=%s", type(error).__name__)
             return BackendStatus(kind="celery", workers=0, broker_reachable=False)
@@ -181,11 +190,11 @@ class CeleryBackend:
                 task_ids.append(task_id)
                 self._waiting.add(task_id)
                 self._watcher.watch(task_id)  # before sending, so no result is missed
-                epoch = self._watcher.epoch
                 await self._send(name, args, task_id)
+                held_by = await self._watcher.server_id()
                 log.debug("event=ocr_task_sent task=%s name=%s", task_id, name)
                 try:
-                    meta = await self._wait(task_ids, epoch, deadline)
+                    meta = await self._wait(task_ids, held_by, deadline)
                 except TaskLost:
                     log.warning("event=ocr_task_resent task=%s reason=broker_restarted", task_id)
                     continue
@@ -199,12 +208,17 @@ class CeleryBackend:
                 self._watcher.forget(task_id)
 
     async def _send(self, name: str, args: list[Any], task_id: str) -> None:
-        give_up = time.monotonic() + BROKER_GRACE_S
+        give_up = time.monotonic() + self.broker_grace_s
         pause = 0.2
         while True:
             try:
-                await self._in_celery_thread(
-                    self._app.send_task, name, args=args, task_id=task_id, queue=QUEUE
+                await self._in_thread(
+                    self._send_thread,
+                    self._app.send_task,
+                    name,
+                    args=args,
+                    task_id=task_id,
+                    queue=QUEUE,
                 )
                 return
             except (OperationalError, RedisError, OSError) as error:
@@ -215,8 +229,10 @@ class CeleryBackend:
                 pause = min(pause * 2, 2.0)
 
     async def _wait(
-        self, task_ids: list[str], epoch: int, deadline: float | None
+        self, task_ids: list[str], held_by: str | None, deadline: float | None
     ) -> dict[str, Any]:
+        """The first answer to any copy of the task; TaskLost when the Redis instance that
+        held the last copy is gone (restarted: a new run_id)."""
         futures = [self._watcher.watch(task_id) for task_id in task_ids]
         while True:
             done, _ = await asyncio.wait(
@@ -224,9 +240,12 @@ class CeleryBackend:
             )
             if done:
                 return next(iter(done)).result()  # any copy's answer: the first wins
-            if self._watcher.epoch != epoch:
-                raise TaskLost
-            if self._watcher.unreachable_for() > BROKER_GRACE_S:
+            if held_by is not None and self._watcher.run_id not in (None, held_by):
+                # The watcher saw another instance; ask directly (its view may be older than
+                # our send, which then went to the new instance).
+                if await self._watcher.server_id() not in (None, held_by):
+                    raise TaskLost
+            if self._watcher.unreachable_for() > self.broker_grace_s:
                 raise OcrUnavailable("the OCR queue (Redis) is unreachable")
             if deadline is not None and time.monotonic() > deadline:
                 raise OcrUnavailable("no OCR worker answered in time")
@@ -251,9 +270,12 @@ class CeleryBackend:
             raise OcrUnavailable(f"no worker could run the task: {kind} {detail}")
         raise OcrFailed(f"{kind}: {detail}")
 
-    async def _in_celery_thread(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+    @staticmethod
+    async def _in_thread(
+        thread: ThreadPoolExecutor, function: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._celery_thread, lambda: function(*args, **kwargs))
+        return await loop.run_in_executor(thread, lambda: function(*args, **kwargs))
 
     # --- stopping ---
 
@@ -264,7 +286,8 @@ class CeleryBackend:
         if abandoned:
             try:
                 await asyncio.wait_for(
-                    self._in_celery_thread(self._app.control.revoke, abandoned), timeout=2
+                    self._in_thread(self._send_thread, self._app.control.revoke, abandoned),
+                    timeout=2,
                 )
                 log.info("event=ocr_tasks_revoked count=%d", len(abandoned))
             except (TimeoutError, OperationalError, RedisError, OSError) as error:
@@ -274,5 +297,6 @@ class CeleryBackend:
         self.shutdown()
 
     def shutdown(self) -> None:
-        self._celery_thread.shutdown(wait=False, cancel_futures=True)
+        self._send_thread.shutdown(wait=False, cancel_futures=True)
+        self._ping_thread.shutdown(wait=False, cancel_futures=True)
         self._app.close()

@@ -4,8 +4,8 @@ delay for the common case, and a reliable answer to "did Redis lose my task?".
 Celery's Redis result backend stores each result under `celery-task-meta-<id>` and publishes it
 on a channel of that name. The watcher listens on those channels (one pattern subscription),
 and once a second re-reads the results it still waits for (a result published while it was
-reconnecting is not lost) and Redis's `run_id`, which changes when Redis restarts: then tasks
-queued before may be gone, and `epoch` tells the backend to send them again.
+reconnecting is not lost) and Redis's `run_id`, which changes when Redis restarts: tasks sent
+to the Redis that went away may be gone, and the backend sends them again.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ class ResultWatcher:
         self._decode = decode
         self._futures: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._run_id: str | None = None
-        self.epoch = 0  # how many times Redis was seen restarted
+        self.run_id: str | None = None  # the Redis instance answering now (None: not known)
         self._unreachable_since: float | None = None
 
     def start(self) -> None:
@@ -66,6 +65,15 @@ class ResultWatcher:
         future = self._futures.pop(task_id, None)
         if future is not None and not future.done():
             future.cancel()
+
+    async def server_id(self) -> str | None:
+        """The run_id of the Redis answering right now (None if none does): a task just sent
+        lives or dies with that instance."""
+        try:
+            info = await self._redis.info("server")
+        except (RedisError, OSError):
+            return self.run_id
+        return str(info.get("run_id", "")) or None
 
     def unreachable_for(self) -> float:
         """Seconds since Redis stopped answering (0 while it answers)."""
@@ -99,11 +107,10 @@ class ResultWatcher:
 
     async def _refresh(self) -> None:
         info = await self._redis.info("server")
-        run_id = str(info.get("run_id", ""))
-        if self._run_id is not None and run_id != self._run_id:
-            self.epoch += 1
-            log.warning("event=ocr_broker_restarted epoch=%d", self.epoch)
-        self._run_id = run_id
+        run_id = str(info.get("run_id", "")) or None
+        if self.run_id is not None and run_id != self.run_id:
+            log.warning("event=ocr_broker_restarted")
+        self.run_id = run_id
         if self._unreachable_since is not None:
             log.info("event=ocr_broker_reachable after_s=%.1f", self.unreachable_for())
             self._unreachable_since = None

@@ -72,15 +72,19 @@ class ModuleProcess:
     def logged(self, text: str) -> bool:
         return self.log.is_file() and text in self.log.read_text()
 
-    async def wait_logged(self, pattern: str, timeout: float = 120) -> re.Match[str]:
-        """The first log line matching `pattern` (a regular expression), once it is written."""
+    def matches(self, pattern: str) -> list[re.Match[str]]:
+        """Every match of `pattern` (a regular expression) in the log so far."""
+        return list(re.finditer(pattern, self.log.read_text())) if self.log.is_file() else []
+
+    async def wait_logged(
+        self, pattern: str, timeout: float = 120, *, skip: int = 0
+    ) -> re.Match[str]:
+        """The match of `pattern` after the first `skip` ones, once it is in the log."""
         deadline = time.monotonic() + timeout
-        compiled = re.compile(pattern)
         while True:
-            if self.log.is_file():
-                found = compiled.search(self.log.read_text())
-                if found:
-                    return found
+            found = self.matches(pattern)
+            if len(found) > skip:
+                return found[skip]
             if self.process is not None and self.process.returncode is not None:
                 raise AssertionError(f"{self.args} exited ({self.process.returncode}): {pattern}")
             if time.monotonic() > deadline:
