@@ -240,15 +240,20 @@ class CeleryBackend:
             )
             if done:
                 return next(iter(done)).result()  # any copy's answer: the first wins
-            if held_by is not None and self._watcher.run_id not in (None, held_by):
-                # The watcher saw another instance; ask directly (its view may be older than
-                # our send, which then went to the new instance).
-                if await self._watcher.server_id() not in (None, held_by):
-                    raise TaskLost
+            if await self._gone(held_by):
+                raise TaskLost
             if self._watcher.unreachable_for() > self.broker_grace_s:
                 raise OcrUnavailable("the OCR queue (Redis) is unreachable")
             if deadline is not None and time.monotonic() > deadline:
                 raise OcrUnavailable("no OCR worker answered in time")
+
+    async def _gone(self, held_by: str | None) -> bool:
+        """Whether the Redis instance that took the task was replaced by another."""
+        if held_by is None or self._watcher.run_id in (None, held_by):
+            return False
+        # The watcher saw another instance; ask directly: its view may be older than our
+        # send, which then went to the new instance.
+        return await self._watcher.server_id() not in (None, held_by)
 
     def _answer(self, meta: dict[str, Any]) -> Any:
         status = meta.get("status")
