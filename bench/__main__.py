@@ -211,6 +211,8 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     print(f"Added by the queue (p50): {queue['added_by_queue_p50_ms']} ms per photo")
     title = f"Photos through the bot ({plan['queue_users']} users), local pool vs queue"
     print(table(title, queue["throughput"]), flush=True)
+    results["queue_bot_cpu"] = queue["bot_cpu"]
+    print(table("`python -m bot` (OCR_BACKEND=celery): its own CPU per photo", [queue["bot_cpu"]]))
 
     print("9. the single SQLite writer", flush=True)
     writer = await sqlite_writer.writer_rate(folder / "writer" / "notes.db", plan["writer_photos"])

@@ -4,6 +4,9 @@ workers. Real redis-server and real `python -m bot worker` processes (tests/supp
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +17,7 @@ from bot.ocr.backend import OcrBackend
 from bot.ocr.celery_backend import CeleryBackend
 from bot.ocr.engine import EngineConfig
 from bot.ocr.pool import OcrPool
-from tests.support.bot_process import WorkerProcess
+from tests.support.bot_process import BotProcess, WorkerProcess
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.redis_server import RedisServer
 from tests.support.running import running_bot
@@ -53,6 +56,48 @@ async def throughput(
         "workers": workers,
         **row,
         "bench_cpu_ms_per_photo": round(cpu * 1000 / len(images), 1),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bot_cpu(broker_url: str, images: list[bytes], folder: Path, users: int) -> dict:
+    """The real `python -m bot` with OCR_BACKEND=celery: its own CPU per photo, which bounds
+    what one bot process can pass on however many workers read."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    async with FakeTelegram(token=TOKEN) as server:
+        bot = BotProcess(
+            server,
+            folder,
+            OCR_BACKEND="celery",
+            OCR_BROKER_URL=broker_url,
+            OCR_CONFIDENCE_THRESHOLD="0",
+            MAX_PENDING_PER_USER="1000",
+            MAX_QUEUE="10000",
+            LOG_LEVEL="INFO",
+        )
+        await bot.start()
+        try:
+            await server.wait_for(
+                lambda: any(method == "getUpdates" for method, _ in server.requests), 120
+            )
+            assert bot.process is not None
+            before = cpu_seconds(bot.process.pid)
+            row = await photos_through_bot(server, images, users)
+            used = cpu_seconds(bot.process.pid) - before
+            bot.process.send_signal(signal.SIGTERM)
+            await bot.wait(30)
+        finally:
+            await bot.stop()
+    return {
+        "photos": len(images),
+        "images_per_s": row["images_per_s"],
+        "bot_cpu_ms_per_photo": round(used * 1000 / len(images), 1),
+        "photos_per_bot_cpu_s": round(len(images) / used, 1) if used else None,
     }
 
 
@@ -97,6 +142,7 @@ async def compare(
                 )
             finally:
                 await queue.close()
+        result["bot_cpu"] = await bot_cpu(redis.url, images, folder / "bot-process", users)
     finally:
         for worker in started:
             await worker.stop()

@@ -54,5 +54,6 @@ def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
         "celery + redis",
     }
     assert results["sqlite_writer"]["photos_per_s"] > 0
+    assert results["queue_bot_cpu"]["bot_cpu_ms_per_photo"] > 0
     for section in ("Engine alone", "Bot (fake Bot API", "Search latency", "Cold start"):
         assert section in run.stdout

@@ -188,8 +188,10 @@ async def test_a_worker_killed_mid_image_loses_nothing(
     telegram: FakeTelegram, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """SIGKILL of a worker's whole process group (as when its machine goes away) while it
-    reads: Redis hands the task to the other worker after the visibility timeout."""
-    plan = {ALICE: FIRST_LINES[:2], BOB: FIRST_LINES[2:3]}
+    reads: Redis hands the task to the other worker after the visibility timeout. Two photos,
+    one per worker: the survivor is idle again when the task comes back, so the time measured
+    is the queue's, not the survivor's reading of another photo."""
+    plan = {ALICE: FIRST_LINES[:1], BOB: FIRST_LINES[2:3]}
     async with workers(redis_server, tmp_path, 2) as pair:
         bot = queue_bot(telegram, tmp_path, redis_server)
         await bot.start()
@@ -212,9 +214,8 @@ async def test_a_worker_killed_mid_image_loses_nothing(
         finally:
             await bot.stop()
     assert_each_photo_has_one_note(telegram, plan, sent, tmp_path / "notes.db")
-    # Within OCR_TIMEOUT_S + a few seconds: the visibility margin, one restore sweep, and the
-    # survivor finishing the photo it was reading then (~2-4 s here).
-    assert handed_over_s <= TIMEOUT_S + VISIBILITY_MARGIN_S + RESTORE_INTERVAL_S + 8, handed_over_s
+    # Within OCR_TIMEOUT_S + a few seconds: the visibility margin, one restore sweep, slack.
+    assert handed_over_s <= TIMEOUT_S + VISIBILITY_MARGIN_S + RESTORE_INTERVAL_S + 4, handed_over_s
     print(f"task handed to the other worker {handed_over_s:.1f} s after the kill")
 
 

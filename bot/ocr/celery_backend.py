@@ -32,7 +32,7 @@ from bot.ocr.backend import BackendStatus
 from bot.ocr.celery_app import CHECK_LANGUAGE, LANGUAGES, QUEUE, RECOGNIZE, make_celery
 from bot.ocr.engine import EngineConfig, OcrFailed, OcrOutcome, OcrTimeout, OcrUnavailable
 from bot.ocr.result_watcher import ResultWatcher
-from bot.ocr.wire import error_from_wire, from_wire, to_wire
+from bot.ocr.wire import WireError, error_from_wire, from_wire, to_wire
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,7 +136,10 @@ class CeleryBackend:
                 answer = await self._ask(RECOGNIZE, args, deadline_s=None)
             finally:
                 self._in_flight -= 1
-        outcome = from_wire(OcrOutcome, answer)
+        try:
+            outcome = from_wire(OcrOutcome, answer)
+        except WireError as error:  # a worker of another version: not the image's fault
+            raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
         self._durations.append(time.monotonic() - started)
         self.licensed = not outcome.trial
         for notice in outcome.notices:
