@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bot_load, cold_start, engine, search_scale
+from bench import bot_load, cold_start, engine, search_scale, sqlite_writer
+from bench import queue as ocr_queue
 from bench import responsiveness as responsiveness_probe
 from bench.corpus import dense_page, note_image, whiteboard_image
 from bench.report import machine, ms, percentile, table
@@ -33,6 +34,8 @@ FULL = {
     "search_probes": 400,
     "load_users": 16,
     "idle_s": 8.0,
+    "queue_users": 4,
+    "writer_photos": 2000,
 }
 QUICK = {
     "sizes": {0.1: 1},
@@ -50,6 +53,8 @@ QUICK = {
     "search_probes": 10,
     "load_users": 1,
     "idle_s": 1.0,
+    "queue_users": 2,
+    "writer_photos": 50,
 }
 
 
@@ -193,6 +198,26 @@ async def run(plan: dict, folder: Path, results: dict) -> None:
     results["downscale"] = rows if isinstance(rows, list) else [rows]
     title = f"Pages {width}×{width * 3 // 4} with text of several sizes, at several max_side limits"
     print(table(title, results["downscale"]), flush=True)
+
+    print("8. OCR through the task queue (Celery + Redis) vs the local pool", flush=True)
+    queue = await ocr_queue.compare(
+        config, one_mp, folder / "queue", plan["workers"], plan["queue_users"]
+    )
+    results["queue_overhead"] = queue["overhead"]
+    results["queue_throughput"] = queue["throughput"]
+    results["queue_added_p50_ms"] = queue["added_by_queue_p50_ms"]
+    title = "Per photo, one at a time: the bot's wait minus the engine's own time"
+    print(table(title, queue["overhead"]), flush=True)
+    print(f"Added by the queue (p50): {queue['added_by_queue_p50_ms']} ms per photo")
+    title = f"Photos through the bot ({plan['queue_users']} users), local pool vs queue"
+    print(table(title, queue["throughput"]), flush=True)
+    results["queue_bot_cpu"] = queue["bot_cpu"]
+    print(table("`python -m bot` (OCR_BACKEND=celery): its own CPU per photo", [queue["bot_cpu"]]))
+
+    print("9. the single SQLite writer", flush=True)
+    writer = await sqlite_writer.writer_rate(folder / "writer" / "notes.db", plan["writer_photos"])
+    results["sqlite_writer"] = writer
+    print(table("Bookkeeping of one photo (5 write transactions), one after another", [writer]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,9 @@ def _int_set(value: str) -> frozenset[int]:
     return frozenset(int(part) for part in value.replace(",", " ").split())
 
 
+OCR_BACKENDS = ("local", "celery")
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str
@@ -45,6 +48,10 @@ class Settings:
     ocr_workers: int = 1
     ocr_timeout_s: float = 120.0
     ocr_warm_up: bool = True
+    ocr_backend: str = "local"  # "local": worker processes of the bot; "celery": a task queue
+    # redis://[:password@]host:port/db, for "celery"; out of repr: it may hold a password
+    ocr_broker_url: str | None = field(default=None, repr=False)
+    ocr_max_in_flight: int = 8  # "celery": photos submitted to the queue and not yet answered
     aspose_license_path: Path | None = None
     aspose_resources_dir: Path = Path("data/aspose")
     aspose_auto_download: bool = True
@@ -65,17 +72,25 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: str | Path | None = ".env",
+        *,
+        require_token: bool = True,
     ) -> Settings:
-        """Read settings; real environment variables win over the `.env` file."""
+        """Read settings; real environment variables win over the `.env` file.
+
+        `require_token=False` is for an OCR worker (`python -m bot worker`): it never talks to
+        Telegram, so a worker host needs no token; `token` is then empty.
+        """
         values: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
-        return cls._parse(values)
+        return cls._parse(values, require_token=require_token)
 
     @classmethod
-    def _parse(cls, env: Mapping[str, str]) -> Settings:
+    def _parse(cls, env: Mapping[str, str], *, require_token: bool = True) -> Settings:
         def get(name: str) -> str | None:
             raw = env.get(name)
             return raw.strip() if raw is not None and raw.strip() else None
@@ -89,8 +104,8 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name}={raw!r} is not a valid value") from None
 
-        token = get("TELEGRAM_BOT_TOKEN")
-        if not token:
+        token = get("TELEGRAM_BOT_TOKEN") or ""
+        if not token and require_token:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
 
         threshold = convert("OCR_CONFIDENCE_THRESHOLD", float, 75.0)
@@ -108,6 +123,18 @@ class Settings:
         license_path = convert("ASPOSE_LICENSE_PATH", Path, None)
         if license_path is not None and not license_path.is_file():
             raise ConfigError(f"ASPOSE_LICENSE_PATH={str(license_path)!r} is not a readable file")
+        backend = (get("OCR_BACKEND") or "local").lower()
+        if backend not in OCR_BACKENDS:
+            raise ConfigError(f"OCR_BACKEND={backend!r} must be one of {', '.join(OCR_BACKENDS)}")
+        broker_url = get("OCR_BROKER_URL")
+        if broker_url is not None and not broker_url.startswith(("redis://", "rediss://")):
+            # Only the scheme is shown: the URL may hold the Redis password.
+            raise ConfigError("OCR_BROKER_URL must be a redis:// or rediss:// URL")
+        if backend == "celery" and broker_url is None:
+            raise ConfigError("OCR_BACKEND=celery needs OCR_BROKER_URL (redis://host:6379/0)")
+        max_in_flight = convert("OCR_MAX_IN_FLIGHT", int, 8)
+        if max_in_flight < 1:
+            raise ConfigError(f"OCR_MAX_IN_FLIGHT={max_in_flight} must be at least 1")
         max_pending = convert("MAX_PENDING_PER_USER", int, 3)
         max_queue = convert("MAX_QUEUE", int, 100)
         if max_pending < 1 or max_queue < 1:
@@ -123,6 +150,9 @@ class Settings:
             ocr_workers=workers,
             ocr_timeout_s=timeout,
             ocr_warm_up=convert("OCR_WARM_UP", _truthy, True),
+            ocr_backend=backend,
+            ocr_broker_url=broker_url,
+            ocr_max_in_flight=max_in_flight,
             aspose_license_path=license_path,
             aspose_resources_dir=Path(get("ASPOSE_RESOURCES_DIR") or "data/aspose"),
             aspose_auto_download=convert("ASPOSE_AUTO_DOWNLOAD", _truthy, True),

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.ocr.engine import EngineConfig
 from bot.ocr.pool import OcrPool
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.redis_server import RedisServer
 from tests.support.running import TOKEN
 
 
@@ -38,6 +39,15 @@ def ocr_pool(tmp_path_factory: pytest.TempPathFactory) -> OcrPool:
 async def telegram() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(token=TOKEN) as server:
         yield server
+
+
+@pytest_asyncio.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A real redis-server on a free 127.0.0.1 port, without persistence, for one test."""
+    server = RedisServer(tmp_path)
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

@@ -19,6 +19,9 @@ SECTIONS = [
     "cold_start",
     "cold_start_without_warm_up",
     "downscale",
+    "queue_overhead",
+    "queue_throughput",
+    "sqlite_writer",
 ]
 
 
@@ -46,5 +49,11 @@ def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
     assert results["cold_start"]["exit_code_after_sigterm"] == 0
     assert results["cold_start"]["memory_engine_loaded"]["workers_mb"] > 0
     assert results["cold_start_without_warm_up"]["first_photo_s"] > 0
+    assert {row["backend"] for row in results["queue_throughput"]} == {
+        "local pool",
+        "celery + redis",
+    }
+    assert results["sqlite_writer"]["photos_per_s"] > 0
+    assert results["queue_bot_cpu"]["bot_cpu_ms_per_photo"] > 0
     for section in ("Engine alone", "Bot (fake Bot API", "Search latency", "Cold start"):
         assert section in run.stdout

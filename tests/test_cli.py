@@ -113,3 +113,25 @@ def test_offline_handwriting_download_falls_back_to_the_built_in_model(tmp_path:
     assert "model=printed" in result.stdout
     assert "handwriting model unavailable" in result.stdout
     assert "ocr_fallback" in result.stderr  # logged for the operator
+
+
+def test_worker_needs_a_broker_and_the_engine_but_no_token(tmp_path: Path) -> None:
+    """`python -m bot worker` stops with one clear line, before Celery or the engine start."""
+    no_broker = run_bot("worker", env={}, cwd=tmp_path, timeout=60)
+    assert no_broker.returncode == 2
+    assert no_broker.stderr.strip() == "error: OCR_BROKER_URL is not set (redis://host:6379/0)"
+    # Without OpenSSL 1.1 the engine's runtime would abort natively in a pool child; the worker
+    # checks first (this machine has no system libssl1.1 to fall back on).
+    no_openssl = run_bot(
+        "worker",
+        env={
+            "OCR_BROKER_URL": "redis://:pw@127.0.0.1:1/0",
+            "ASPOSE_OPENSSL_DIR": str(tmp_path / "empty"),
+        },
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert no_openssl.returncode == 1
+    assert "OpenSSL 1.1" in no_openssl.stderr
+    assert "Traceback" not in no_openssl.stderr
+    assert "pw@" not in no_openssl.stderr + no_openssl.stdout

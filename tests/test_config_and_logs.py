@@ -41,12 +41,35 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "not a logging level"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "ASPOSE_LICENSE_PATH": "/nope.lic"}, "not a readable"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "ALLOWED_USER_IDS": "1, x"}, "not a valid value"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_BACKEND": "rabbit"}, "must be one of local, celery"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_BACKEND": "celery"}, "needs OCR_BROKER_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_BROKER_URL": "amqp://u:secret@h"}, "redis://"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_MAX_IN_FLIGHT": "0"}, "at least 1"),
     ],
 )
 def test_bad_settings_are_one_line_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         Settings.from_env(env, env_file=None)
     assert "\n" not in str(caught.value)
+
+
+def test_queue_settings_and_a_worker_needs_no_token() -> None:
+    url = "redis://:s3cret@redis.internal:6379/2"
+    env = {"OCR_BACKEND": "CELERY", "OCR_BROKER_URL": url, "OCR_MAX_IN_FLIGHT": "4"}
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        Settings.from_env(env, env_file=None)
+    worker = Settings.from_env(env, env_file=None, require_token=False)
+    assert (worker.ocr_backend, worker.ocr_broker_url, worker.ocr_max_in_flight) == (
+        "celery",
+        url,
+        4,
+    )
+    assert worker.token == ""
+    assert "s3cret" not in repr(worker)  # the settings object may end up in a traceback
+    assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None).ocr_backend == "local"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "OCR_BROKER_URL": "amqp://u:s3cret@h"}, env_file=None)
+    assert "s3cret" not in str(caught.value)
 
 
 def test_token_is_redacted_from_messages_args_and_tracebacks() -> None:

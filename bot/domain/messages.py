@@ -82,6 +82,7 @@ THRESHOLD_USAGE = (
 )
 LANGUAGE_UNKNOWN = "I don't know that language. Choose one from the list:"
 LANGUAGES_UNAVAILABLE = "Sorry, I can't get the engine's language list right now. Try again later."
+LANGUAGE_CHECK_UNAVAILABLE = "Sorry, I can't check that language right now. Try again later."
 ENGINE_FAILED = (
     "Sorry, I couldn't read that image because the OCR engine failed. Please try again later."
 )
@@ -454,7 +455,9 @@ def stats(
     licensed: bool | None,
     warm_up_s: float | None,
     uptime_s: float,
+    queue: str = "",
 ) -> str:
+    """`queue` is `ocr_queue(...)`'s line when OCR goes through a task queue."""
     mode = {True: "licensed", False: "trial (output truncated)", None: "not known yet"}[licensed]
     return (
         "📊 <b>Bot statistics</b>\n"
@@ -462,7 +465,16 @@ def stats(
         f"Notes: {counts['notes']} ({counts['lines']} lines)\n"
         f"Photos waiting or running: {counts['unfinished_jobs']} "
         f"(OCR calls in flight: {in_flight} on {workers} worker(s))\n"
+        f"{queue}"
         f"OCR time over the last {ocr.count}: p50 {_seconds(ocr.p50)}, p95 {_seconds(ocr.p95)}\n"
         f"Engine: {mode}; warm-up {_seconds(warm_up_s)}\n"
         f"Uptime: {uptime_s / 3600:.1f} h"
     )
+
+
+def ocr_queue(queued: int | None, worker_names: tuple[str, ...]) -> str:
+    """The task queue's line in /stats: tasks waiting in Redis and the workers that answered."""
+    if queued is None:
+        return "OCR queue: <b>Redis unreachable</b>\n"
+    names = ", ".join(esc(name) for name in worker_names) or "none answered"
+    return f"OCR queue: {queued} waiting in Redis; workers: {names}\n"

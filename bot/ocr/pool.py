@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from bot.ocr.backend import BackendStatus
 from bot.ocr.engine import (
     EngineConfig,
     OcrFailed,
@@ -41,7 +42,10 @@ POOL_MARGIN_S = 30.0
 
 
 class OcrPool:
-    """OCR worker processes, called from the event loop; every call is bounded in time."""
+    """OCR worker processes, called from the event loop; every call is bounded in time.
+
+    The local `OcrBackend` (bot.ocr.backend): nothing to run besides the bot.
+    """
 
     def __init__(
         self,
@@ -71,6 +75,14 @@ class OcrPool:
     @property
     def durations(self) -> list[float]:
         return list(self._durations)
+
+    @property
+    def capacity(self) -> int:
+        """One job more than workers: the next image downloads while the current is read."""
+        return self.workers + 1
+
+    async def status(self) -> BackendStatus:
+        return BackendStatus(kind="local", workers=self.workers)
 
     def start(self) -> None:
         """Check prerequisites here (clear error, no native abort later) and start workers."""

@@ -8,6 +8,7 @@ the engine is touched and turn a missing piece into a clear Python exception.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 from pathlib import Path
 
@@ -34,9 +35,27 @@ def prepare_engine_runtime(folder: Path | None = None) -> None:
     LD_LIBRARY_PATH is needed before Python starts.
     """
     global _loaded
-    os.environ.setdefault("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
     if _loaded:
+        os.environ.setdefault("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
         return
+    check_engine_runtime(folder)
+    try:
+        import aspose.ocr  # noqa: F401  (import only; the runtime starts at the first call)
+    except ImportError as error:
+        raise EngineUnavailable(
+            f"aspose-ocr-python-net is not installed ({error}); run `make setup`"
+        ) from None
+    _loaded = True
+
+
+def check_engine_runtime(folder: Path | None = None) -> None:
+    """Everything `prepare_engine_runtime` checks, without importing the engine.
+
+    For a process that forks its OCR workers (`python -m bot worker`): a child forked after
+    `import aspose.ocr` crashes (SIGSEGV) at its first recognition, measured here, so the
+    parent only checks and each child imports the engine itself.
+    """
+    os.environ.setdefault("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
     folder = folder or openssl_dir()
     for name in _LIBS:
         candidate = folder / name
@@ -49,9 +68,8 @@ def prepare_engine_runtime(folder: Path | None = None) -> None:
                 "run `make setup` (scripts/fetch-libssl11.sh) to install it into the project"
             ) from None
     try:
-        import aspose.ocr  # noqa: F401  (import only; the runtime starts at the first call)
-    except ImportError as error:
-        raise EngineUnavailable(
-            f"aspose-ocr-python-net is not installed ({error}); run `make setup`"
-        ) from None
-    _loaded = True
+        found = importlib.util.find_spec("aspose.ocr") is not None
+    except ImportError:
+        found = False
+    if not found:
+        raise EngineUnavailable("aspose-ocr-python-net is not installed; run `make setup`")

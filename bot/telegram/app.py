@@ -22,8 +22,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.ocr.engine import EngineConfig
-from bot.ocr.pool import OcrPool
+from bot.ocr.backend import OcrBackend, build_backend
 from bot.storage import Storage
 from bot.telegram.access import ADDRESSED, allowlist_guard
 from bot.telegram.buttons import ButtonCodec, ButtonRouter
@@ -125,7 +124,7 @@ def _add_handlers(application: BotApplication, allowed_user_ids: frozenset[int])
     application.add_error_handler(general.on_error)
 
 
-def build_application(settings: Settings, *, ocr: OcrPool | None = None) -> BotApplication:
+def build_application(settings: Settings, *, ocr: OcrBackend | None = None) -> BotApplication:
     """The bot, ready for `run_polling`; pass `ocr` to share one engine pool (tests)."""
     builder = (
         ApplicationBuilder()
@@ -148,7 +147,7 @@ def build_application(settings: Settings, *, ocr: OcrPool | None = None) -> BotA
 
 
 async def start_services(application: BotApplication) -> None:
-    """Open storage, start OCR workers, resume interrupted jobs (PTB's post_init)."""
+    """Open storage, start OCR (workers or the queue), resume interrupted jobs (post_init)."""
     data = application.bot_data
     settings = data.settings
     assert settings is not None
@@ -158,12 +157,7 @@ async def start_services(application: BotApplication) -> None:
     await storage.forget_handled_before(
         (datetime.now(UTC) - HANDLED_MESSAGES_KEPT).isoformat(timespec="microseconds")
     )
-    ocr = data.shared_ocr or OcrPool(
-        EngineConfig.from_settings(settings),
-        workers=settings.ocr_workers,
-        timeout_s=settings.ocr_timeout_s,
-        log_level=settings.log_level,
-    )
+    ocr = data.shared_ocr or build_backend(settings)  # OCR_BACKEND: local pool or Celery
     ocr.start()
     buttons = ButtonCodec(callback_secret(settings))
     pipeline = PhotoPipeline(application.bot, storage, ocr, buttons, settings)

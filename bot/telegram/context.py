@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
-from bot.ocr.pool import OcrPool
+from bot.ocr.backend import OcrBackend
 from bot.storage import Storage
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class Services:
 
     settings: Settings
     storage: Storage
-    ocr: OcrPool
+    ocr: OcrBackend
     buttons: ButtonCodec
     pipeline: PhotoPipeline
     started_at: float
@@ -39,7 +39,7 @@ class BotData:
 
     settings: Settings | None = None
     services: Services | None = None
-    shared_ocr: OcrPool | None = None  # tests share one engine pool between applications
+    shared_ocr: OcrBackend | None = None  # tests share one engine pool between applications
     warm_up: asyncio.Task[None] | None = field(default=None, repr=False)
 
 

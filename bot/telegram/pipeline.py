@@ -30,9 +30,9 @@ from bot.config import Settings
 from bot.domain import messages
 from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
 from bot.domain.review import classify, note_title
+from bot.ocr.backend import OcrBackend
 from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
 from bot.ocr.images import ImageRejected, inspect_image
-from bot.ocr.pool import OcrPool
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
@@ -55,7 +55,7 @@ class PhotoPipeline:
         self,
         bot: Bot,
         storage: Storage,
-        ocr: OcrPool,
+        ocr: OcrBackend,
         buttons: ButtonCodec,
         settings: Settings,
     ) -> None:
@@ -64,7 +64,7 @@ class PhotoPipeline:
         self.ocr = ocr
         self.buttons = buttons
         self.settings = settings
-        self.line = WaitingLine(slots=ocr.workers + 1)
+        self.line = WaitingLine(slots=ocr.capacity)
         self._tasks: set[asyncio.Task[None]] = set()
         self._active: set[int] = set()  # jobs running or waiting for a retry
         self._album_timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
@@ -310,9 +310,8 @@ class PhotoPipeline:
                 user_text, reason = messages.DOWNLOAD_FAILED, str(error)
             except TelegramError:
                 raise  # a passing fault, retried already: the whole job runs again later
-            except Exception as error:  # e.g. the engine unusable in a worker: report it
-                log.exception("event=ocr_error job=%d user=%d", job.id, job.user_id)
-                user_text, reason = messages.ENGINE_FAILED, f"{type(error).__name__}: {error}"
+            # Anything else (a bug, an engine that can't start in a worker) ends the run:
+            # `run` counts it as an attempt and tries again, then tells the user.
             else:
                 lines.extend(outcome.lines)
                 trial = trial or outcome.trial

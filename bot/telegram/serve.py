@@ -40,7 +40,8 @@ def run_bot(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code."""
     configure_logging(settings.log_level, settings.token)
     try:
-        prepare_engine_runtime(settings.aspose_openssl_dir)
+        if settings.ocr_backend == "local":  # with a task queue the engine runs elsewhere
+            prepare_engine_runtime(settings.aspose_openssl_dir)
         asyncio.run(serve(build_application(settings), settings))
     except (EngineUnavailable, StorageError, CannotRun) as error:
         print(f"error: {error}", file=sys.stderr)

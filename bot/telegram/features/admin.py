@@ -20,13 +20,19 @@ async def on_stats(update: Update, context: BotContext) -> None:
     if found.user.id not in svc.settings.admin_user_ids:
         await reply(found.message, messages.NOT_ADMIN)
         return
+    backend = await svc.ocr.status()
+    queue = ""
+    if backend.kind == "celery":
+        queued = backend.queued if backend.broker_reachable else None
+        queue = messages.ocr_queue(queued, backend.worker_names)
     text = messages.stats(
         await svc.storage.stats(),
         in_flight=svc.ocr.in_flight,
-        workers=svc.ocr.workers,
+        workers=backend.workers,
         ocr=summarize(svc.ocr.durations),
         licensed=svc.ocr.licensed,
         warm_up_s=svc.ocr.warm_up_s,
         uptime_s=time.monotonic() - svc.started_at,
+        queue=queue,
     )
     await reply(found.message, text)

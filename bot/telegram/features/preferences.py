@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.domain import messages
 from bot.domain.languages import LanguagePage, find_language, language_name, language_page
 from bot.domain.review import parse_threshold
-from bot.ocr.engine import OcrFailed
+from bot.ocr.engine import OcrFailed, OcrUnavailable
 from bot.telegram.buttons import (
     ButtonCodec,
     ButtonHandler,
@@ -68,7 +68,7 @@ def languages_keyboard(
 async def _languages(svc: Services) -> list[str] | None:
     try:
         return await svc.ocr.languages()
-    except OcrFailed as error:
+    except (OcrFailed, OcrUnavailable) as error:
         log.error("event=languages_unavailable error=%s", error)
         return None
 
@@ -89,7 +89,11 @@ async def _menu(
 async def _choose(svc: Services, user_id: int, code: str | None) -> str:
     """Check the language works on this server, then save it; returns the answer text."""
     if code is not None:
-        problem = await svc.ocr.language_problem(code)
+        try:
+            problem = await svc.ocr.language_problem(code)
+        except OcrUnavailable as error:  # e.g. no OCR worker answered: ask again later
+            log.warning("event=language_check_unavailable language=%s error=%s", code, error)
+            return messages.LANGUAGE_CHECK_UNAVAILABLE
         if problem is not None:
             log.info("event=language_refused user=%d language=%s reason=%s", user_id, code, problem)
             return messages.language_unavailable(code)

@@ -1,0 +1,86 @@
+"""Where OCR runs, as the bot sees it: one interface, two implementations.
+
+`OcrPool` (OCR_BACKEND=local, the default) reads images in worker processes of the bot itself;
+`CeleryBackend` (OCR_BACKEND=celery) sends them through a Celery/Redis task queue to
+`python -m bot worker` processes on any number of machines. The pipeline, the handlers and
+`Services` know only `OcrBackend`, and both raise the same errors (`bot.ocr.engine`):
+OcrFailed / OcrTimeout / ModelMissing when the image may be at fault, OcrUnavailable when OCR
+could not be attempted, ImageRejected for an image the engine refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.config import Settings
+from bot.ocr.engine import EngineConfig, OcrOutcome
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """What `/stats` shows about OCR capacity."""
+
+    kind: str  # "local" or "celery"
+    workers: int  # local: processes; celery: workers that answered a ping just now
+    worker_names: tuple[str, ...] = ()  # celery: those workers' names
+    queued: int | None = None  # celery: tasks waiting in the broker; None: not known
+    broker_reachable: bool = True
+
+
+class OcrBackend(Protocol):
+    """OCR for the event loop: every call is bounded, every failure one of the errors above."""
+
+    licensed: bool | None  # known after the first OCR or warm-up
+    warm_up_s: float | None
+
+    @property
+    def in_flight(self) -> int:
+        """Images handed to OCR and not answered yet."""
+
+    @property
+    def capacity(self) -> int:
+        """How many jobs may download and read images at once (the pipeline's slots)."""
+
+    @property
+    def durations(self) -> list[float]:
+        """Seconds per recent image, as the bot saw them (queueing included)."""
+
+    def start(self) -> None: ...
+
+    async def warm_up(self) -> None: ...
+
+    async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome: ...
+
+    async def languages(self) -> list[str]: ...
+
+    async def language_problem(self, language: str) -> str | None: ...
+
+    async def status(self) -> BackendStatus: ...
+
+    async def close(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def build_backend(settings: Settings) -> OcrBackend:
+    """The backend OCR_BACKEND names, configured from the settings."""
+    config = EngineConfig.from_settings(settings)
+    if settings.ocr_backend == "celery":
+        from bot.ocr.celery_backend import CeleryBackend  # only then is celery imported
+
+        assert settings.ocr_broker_url is not None  # Settings checks it
+        return CeleryBackend(
+            config,
+            broker_url=settings.ocr_broker_url,
+            timeout_s=settings.ocr_timeout_s,
+            max_in_flight=settings.ocr_max_in_flight,
+        )
+    from bot.ocr.pool import OcrPool
+
+    return OcrPool(
+        config,
+        workers=settings.ocr_workers,
+        timeout_s=settings.ocr_timeout_s,
+        log_level=settings.log_level,
+    )
