@@ -2,7 +2,7 @@
 
 With OCR spread over many machines the bot still writes every job and note itself; this is
 the ceiling that no number of workers lifts. Per photo, the pipeline's writes: the job row,
-the attempt, the status message id, the note with its lines (one transaction), done.
+the status message id, the note with its lines (one transaction), done.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.domain.models import ConfidenceSource, LineDraft, LineState
 from bot.storage import Storage
 
-WRITES_PER_PHOTO = 5
+WRITES_PER_PHOTO = 4
 LINES = [
     LineDraft(f"Line {n} of a typical note", 0.8, ConfidenceSource.ESTIMATE, LineState.ACCEPTED)
     for n in range(6)
@@ -33,7 +33,6 @@ async def writer_rate(path: Path, photos: int) -> dict:
                 file_unique_id=f"unique-{n}",
                 file_size=200_000,
             )
-            await storage.jobs.begin_attempt(job.id)
             await storage.jobs.set_status_message(job.id, 100_000 + n)
             await storage.create_note(
                 user_id=user, chat_id=user, lines=LINES, title="Note", job_ids=[job.id]
