@@ -26,7 +26,9 @@ from bot.domain.models import (
 from bot.domain.paging import Page
 from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT, Refusal
 
-PREVIEW_LIMIT = 3000  # room for headers around a note's text in one message
+# A line shown in a prompt: short enough for a photo's caption (1024 characters) with its
+# header; an OCR line is rarely longer, a retyped one at most MAX_RETYPE_CHARS.
+PREVIEW_LIMIT = 800
 
 HELP = (
     "<b>Notes from photos</b>\n"
@@ -105,6 +107,9 @@ NEXT = "Next »"
 ALL_LANGUAGES = "All languages »"
 USE_DEFAULT_LANGUAGE = "Use the default"
 REVIEW_PENDING_BUTTON = "Review pending lines"
+SHOW_PHOTO_BUTTON = "Show photo"
+SHOW_PHOTOS_BUTTON = "Show photos"
+SENDING_PHOTOS = "Here they come."
 RENAME_BUTTON = "Rename"
 DELETE_BUTTON = "Delete"
 BACK_TO_RESULTS = "« Back to results"
@@ -272,7 +277,9 @@ def review_done(line: Line) -> str:
     if line.state is LineState.RETYPED:
         return f"✏️ Retyped line {line.position + 1}: {text}"
     if line.state is LineState.DROPPED:
-        return f"🗑 Dropped line {line.position + 1}: <s>{esc(line.text)}</s>"
+        return (
+            f"🗑 Dropped line {line.position + 1}: <s>{esc(_truncate(line.text, PREVIEW_LIMIT))}</s>"
+        )
     return review_prompt(line)
 
 
@@ -370,6 +377,13 @@ def note_view(note: Note) -> LongText:
     )
     footer = "\n⚠️ marks lines that still need your review." if note.pending_lines else ""
     return LongText(header, body or "(no lines)", footer, f"note-{note.id}.txt")
+
+
+def page_caption(note: Note, page: int, pages: int) -> str:
+    """The caption of a note's photo sent again: which note, which page."""
+    title = f" · {esc(note.title)}" if note.title else ""
+    which = f" (page {page + 1} of {pages})" if pages > 1 else ""
+    return f"📝 <b>Note #{note.id}</b>{title}{which}"
 
 
 def confirm_delete(note: Note) -> str:

@@ -63,6 +63,11 @@ class RecognizedLine:
     confidence_source: ConfidenceSource
 
 
+# Where a line is on its page: x, y, width, height in the pixels of the image the engine read
+# (after EXIF rotation and downscaling), so the same preparation finds the same piece again.
+Box = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class LineDraft:
     """A line ready to be stored, with its initial review state decided."""
@@ -71,6 +76,8 @@ class LineDraft:
     confidence: float
     confidence_source: ConfidenceSource
     state: LineState  # ACCEPTED or PENDING
+    page: int = 0  # which page of the note (an album's photo) the line is on
+    box: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,16 @@ class Line:
     confidence_source: ConfidenceSource
     state: LineState
     review_message_id: int | None = None
+    page: int = 0
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A note's photo as Telegram keeps it: sent back by file_id, never stored by the bot."""
+
+    file_id: str
+    as_file: bool = False  # it came as a document, so it goes back as one
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,7 @@ class Note:
     title: str | None
     created_at: datetime
     lines: list[Line] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
 
     @property
     def visible_lines(self) -> list[Line]:
@@ -138,6 +156,7 @@ class Job:
     created_at: datetime
     media_group_id: str | None = None  # photos sent as one album share it
     caption: str | None = None
+    as_file: bool = False  # the image came as a document, not as a photo
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ line with its search row and waits; a deleted note or user with everything that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from bot.domain.models import Line, LineDraft, LineState, MessageRef, Note, ReviewAction
+from bot.domain.models import Line, LineDraft, LineState, MessageRef, Note, Page, ReviewAction
 from bot.storage import notes as note_rows
 from bot.storage import search as search_rows
 from bot.storage.database import Connection, Database, changes, fetch_one, now
@@ -87,6 +87,7 @@ class Storage:
         user_id: int,
         chat_id: int,
         lines: list[LineDraft],
+        pages: Sequence[Page] = (),
         title: str | None = None,
         file_unique_id: str | None = None,
         engine_mode: str = "licensed",
@@ -115,6 +116,7 @@ class Storage:
                 user_id=user_id,
                 chat_id=chat_id,
                 lines=lines,
+                pages=list(pages),
                 title=title,
                 file_unique_id=file_unique_id,
                 engine_mode=engine_mode,

@@ -11,7 +11,7 @@ from bot.storage.errors import JobNotFound, JobRefused
 
 JOB_COLUMNS = (
     "id, user_id, chat_id, message_id, file_id, file_unique_id, file_size, status, attempts, "
-    "note_id, status_message_id, error, created_at, media_group_id, caption"
+    "note_id, status_message_id, error, created_at, media_group_id, caption, as_file"
 )
 # An album counts once against the limits: its pages are one submission.
 _WAITING_PHOTOS = "count(DISTINCT coalesce(media_group_id, 'job:' || id))"
@@ -34,6 +34,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         created_at=parse_time(row["created_at"]),
         media_group_id=row["media_group_id"],
         caption=row["caption"],
+        as_file=bool(row["as_file"]),
     )
 
 
@@ -57,6 +58,7 @@ class Jobs:
         max_total: int | None = None,
         media_group_id: str | None = None,
         caption: str | None = None,
+        as_file: bool = False,
     ) -> Job:
         """Record a photo before any slow work; a redelivered update gets the existing job.
 
@@ -96,8 +98,8 @@ class Jobs:
                     raise JobRefused("queue_full")
             await db.execute(
                 "INSERT INTO jobs (user_id, chat_id, message_id, file_id, file_unique_id, "
-                "file_size, status, attempts, created_at, updated_at, media_group_id, caption) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)",
+                "file_size, status, attempts, created_at, updated_at, media_group_id, caption, "
+                "as_file) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?)",
                 (
                     user_id,
                     chat_id,
@@ -109,6 +111,7 @@ class Jobs:
                     stamp,
                     media_group_id,
                     caption,
+                    as_file,
                 ),
             )
             row = await fetch_one(db, by_message, (chat_id, message_id))

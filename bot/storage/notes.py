@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 
-from bot.domain.models import ConfidenceSource, Line, LineDraft, LineState, Note
+from bot.domain.models import ConfidenceSource, Line, LineDraft, LineState, Note, Page
 from bot.storage.database import (
     Connection,
     Database,
@@ -23,7 +23,8 @@ from bot.storage.database import (
 
 LINE_COLUMNS = (
     "l.id, l.note_id, l.position, l.text, l.original_text, l.confidence, "
-    "l.confidence_source, l.state, l.review_message_id"
+    "l.confidence_source, l.state, l.review_message_id, l.page, l.box_x, l.box_y, l.box_w, "
+    "l.box_h"
 )
 NOTE_COLUMNS = "id, user_id, chat_id, title, created_at"
 OWNED_NOTE_IDS = "SELECT id FROM notes WHERE user_id = ?"
@@ -40,6 +41,10 @@ def line_from_row(row: sqlite3.Row) -> Line:
         confidence_source=ConfidenceSource(row["confidence_source"]),
         state=LineState(row["state"]),
         review_message_id=row["review_message_id"],
+        page=row["page"],
+        box=None
+        if row["box_x"] is None
+        else (row["box_x"], row["box_y"], row["box_w"], row["box_h"]),
     )
 
 
@@ -71,6 +76,15 @@ async def with_lines(db: Connection, note_rows: list[sqlite3.Row]) -> list[Note]
     by_note: dict[int, list[Line]] = {note_id: [] for note_id in ids}
     for row in line_rows:
         by_note[row["note_id"]].append(line_from_row(row))
+    page_rows = await fetch_all(
+        db,
+        f"SELECT note_id, file_id, as_file FROM note_pages WHERE note_id IN ({marks}) "
+        "ORDER BY note_id, position",
+        ids,
+    )
+    pages: dict[int, list[Page]] = {note_id: [] for note_id in ids}
+    for row in page_rows:
+        pages[row["note_id"]].append(Page(row["file_id"], bool(row["as_file"])))
     return [
         Note(
             id=row["id"],
@@ -79,6 +93,7 @@ async def with_lines(db: Connection, note_rows: list[sqlite3.Row]) -> list[Note]
             title=row["title"],
             created_at=parse_time(row["created_at"]),
             lines=by_note[row["id"]],
+            pages=pages[row["id"]],
         )
         for row in note_rows
     ]
@@ -98,12 +113,13 @@ async def insert_note(
     user_id: int,
     chat_id: int,
     lines: list[LineDraft],
+    pages: list[Page],
     title: str | None,
     file_unique_id: str | None,
     engine_mode: str,
     created_at: str,
 ) -> int:
-    """The note row and its lines; returns the note's id."""
+    """The note row, its lines and its pages; returns the note's id."""
     async with db.execute(
         "INSERT INTO notes (user_id, chat_id, title, file_unique_id, engine_mode, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -113,7 +129,8 @@ async def insert_note(
     assert note_id is not None
     await db.executemany(
         "INSERT INTO lines (note_id, position, text, original_text, confidence, "
-        "confidence_source, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "confidence_source, state, updated_at, page, box_x, box_y, box_w, box_h) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 note_id,
@@ -124,9 +141,15 @@ async def insert_note(
                 str(draft.confidence_source),
                 str(draft.state),
                 created_at,
+                draft.page,
+                *(draft.box or (None, None, None, None)),
             )
             for position, draft in enumerate(lines)
         ],
+    )
+    await db.executemany(
+        "INSERT INTO note_pages (note_id, position, file_id, as_file) VALUES (?, ?, ?, ?)",
+        [(note_id, position, page.file_id, page.as_file) for position, page in enumerate(pages)],
     )
     return note_id
 
@@ -139,7 +162,11 @@ async def set_title(db: Connection, user_id: int, note_id: int, title: str | Non
 
 
 async def delete_note(db: Connection, user_id: int, note_id: int) -> bool:
-    """Delete the user's note (lines and waits cascade); False if not theirs or missing."""
+    """Delete the user's note (lines, pages and waits cascade; its jobs forget the photos'
+    file ids); False if not theirs or missing."""
+    await db.execute(
+        "UPDATE jobs SET file_id = '' WHERE note_id = ? AND user_id = ?", (note_id, user_id)
+    )
     deleted = await changes(
         db, "DELETE FROM notes WHERE id = ? AND user_id = ?", (note_id, user_id)
     )

@@ -196,6 +196,28 @@ MIGRATIONS: list[str] = [
     -- Attempts counted every start before; from now on only faults that may be the image's.
     UPDATE jobs SET attempts = 0 WHERE status = 'queued';
     """,
+    # 7: a note keeps its photos: each page's Telegram file_id (Telegram keeps the file), and
+    # whether it came as a file; each line where it is on its page (its box in the pixels of
+    # the image the engine read), so a review prompt can show that piece of the photo.
+    """
+    ALTER TABLE jobs ADD COLUMN as_file INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE note_pages (
+        note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        file_id TEXT NOT NULL,
+        as_file INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (note_id, position)
+    ) WITHOUT ROWID;
+    INSERT INTO note_pages (note_id, position, file_id)
+    SELECT j.note_id, row_number() OVER (PARTITION BY j.note_id ORDER BY j.message_id) - 1,
+        j.file_id
+    FROM jobs j JOIN notes n ON n.id = j.note_id;
+    ALTER TABLE lines ADD COLUMN page INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lines ADD COLUMN box_x INTEGER;
+    ALTER TABLE lines ADD COLUMN box_y INTEGER;
+    ALTER TABLE lines ADD COLUMN box_w INTEGER;
+    ALTER TABLE lines ADD COLUMN box_h INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

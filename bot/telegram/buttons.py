@@ -59,6 +59,7 @@ class Kind(StrEnum):
     KEEP_DATA = "fn"  # Empty: don't
     LANGUAGE_PAGE = "lp"  # PageRef: a page of the language picker
     LANGUAGE = "ls"  # Choice: use a language ("-" = the default)
+    SHOW_PAGES = "np"  # NoteRef: send the note's photos again
 
 
 class InvalidButton(ValueError):
@@ -154,6 +155,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.KEEP_DATA: Empty,
     Kind.LANGUAGE_PAGE: PageRef,
     Kind.LANGUAGE: Choice,
+    Kind.SHOW_PAGES: NoteRef,
 }
 # Field annotations are strings (postponed evaluation): the parser for each.
 _PARSERS: dict[str, Callable[[str], Any]] = {"int": _number, "str": str, "Back": Back.parse}
@@ -282,7 +284,7 @@ class Press:
         await self.answer(text, alert=True)
         message = self.message
         if message is not None:
-            await edit_html(message, message.text_html or text)
+            await edit_html(message, message.text_html or message.caption_html or text)
 
 
 async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:

@@ -21,21 +21,39 @@ async def edit_text(
     message_id: int,
     text: str,
     keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    caption: bool = False,
 ) -> bool:
-    """Replace a bot message's HTML text. True if it now shows `text` (also when it already
-    did: Telegram's 'not modified'); False if Telegram refused the edit (deleted, too old…),
-    so the caller can send the text as a new message instead."""
+    """Replace a bot message's HTML text (`caption`: a photo's caption). True if it now shows
+    `text` (also when it already did: Telegram's 'not modified'); False if Telegram refused
+    the edit (deleted, too old…), so the caller can send the text as a new message instead.
+
+    A message that turns out to be a photo (a review prompt with its piece of the photo) has
+    its caption edited instead.
+    """
     try:
-        await bot.edit_message_text(
-            text,
-            chat_id=chat_id,
-            message_id=message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
+        if caption:
+            await bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=message_id,
+                caption=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
+        else:
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
     except BadRequest as error:
-        if "not modified" in str(error).lower():
+        reason = str(error).lower()
+        if "not modified" in reason:
             return True
+        if not caption and "no text in the message" in reason:
+            return await edit_text(bot, chat_id, message_id, text, keyboard, caption=True)
         log.info("event=edit_failed chat=%d message=%d error=%s", chat_id, message_id, error)
         return False
     return True
@@ -47,7 +65,14 @@ async def edit_html(
     """`edit_text` for a message at hand (e.g. the one a button was pressed on)."""
     if message is None:
         return False
-    return await edit_text(message.get_bot(), message.chat_id, message.message_id, text, keyboard)
+    return await edit_text(
+        message.get_bot(),
+        message.chat_id,
+        message.message_id,
+        text,
+        keyboard,
+        caption=bool(message.photo),
+    )
 
 
 async def send_reply(

@@ -28,7 +28,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.config import Settings
 from bot.domain import messages
-from bot.domain.models import ImageFlaw, Job, Note, RecognizedLine
+from bot.domain.models import ImageFlaw, Job, Note, Page, RecognizedLine
 from bot.domain.review import classify, note_title
 from bot.ocr.backend import OcrBackend
 from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
@@ -256,6 +256,7 @@ class PhotoPipeline:
             chat_id=lead.chat_id,
             lines=drafts,
             title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
+            pages=[Page(job.file_id, job.as_file) for job in jobs],
             file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
             engine_mode="trial" if trial else "licensed",
             job_ids=[job.id for job in jobs],

@@ -233,7 +233,8 @@ class FakeTelegram:
         self.bot_user = dict(id=bot_id, is_bot=True, first_name="Test Bot", username=bot_username)
         self.requests: list[tuple[str, dict]] = []  # every call, params decoded
         self.callback_answers: dict[str, dict] = {}  # callback_query_id -> answer params
-        self.documents: list[dict] = []  # sendDocument: chat_id, filename, data, caption
+        self.documents: list[dict] = []  # sendDocument: chat_id, filename, data, caption, file_id
+        self.photos: list[dict] = []  # sendPhoto: chat_id, file_id, data, caption, message_id
         self.edits: list[dict] = []  # editMessageText: chat_id, message_id, old_text, text
         self.deleted: list[tuple[int, int]] = []  # deleteMessage: (chat_id, message_id)
         self.commands: list[dict] = []
@@ -731,9 +732,13 @@ class FakeTelegram:
             fields["reply_markup"] = markup
         return wire(self._new_message(chat_id, dict(self.bot_user), fields))
 
-    def _replace(self, message: dict, fields: dict, markup: dict | None) -> dict:
+    def _replace(
+        self, message: dict, fields: dict, markup: dict | None, content: str = "text"
+    ) -> dict:
         """Apply an edit: the new content and keyboard replace the old (no keyboard = none)."""
-        for key in ("text_plain", "entities", "reply_markup") if fields else ("reply_markup",):
+        entities = "entities" if content == "text" else "caption_entities"
+        replaced = (f"{content}_plain", entities, "reply_markup") if fields else ("reply_markup",)
+        for key in replaced:
             message.pop(key, None)
         message.update(fields, edit_date=int(time.time()))
         if markup is not None:
@@ -826,18 +831,63 @@ class FakeTelegram:
     async def _api_getmycommands(self, params: dict) -> list[dict]:
         return self.commands
 
+    def _media(self, params: dict, key: str, kind: str, default_name: str) -> tuple[str, str]:
+        """(file_id, file name) of an upload, or of a file Telegram has (sent by file_id)."""
+        upload = params.get(key)
+        if isinstance(upload, dict):
+            name = upload["filename"] or default_name
+            return self._register(upload["data"], kind, extension(name)), name
+        if isinstance(upload, str) and upload in self._files:
+            return upload, self._files[upload]["path"].rsplit("/", 1)[-1]
+        raise bad_request("wrong file identifier/HTTP URL specified")
+
     async def _api_senddocument(self, params: dict) -> dict:
-        chat_id, upload = self._chat_id(params), params.get("document")
-        if not isinstance(upload, dict):
-            raise bad_request("there is no document in the request (only uploads are supported)")
-        filename = upload["filename"] or "document"
-        file_id = self._register(upload["data"], "documents", extension(filename))
+        chat_id = self._chat_id(params)
+        file_id, filename = self._media(params, "document", "documents", "document")
+        data = self._files[file_id]["data"]
         fields = self._content(params, "caption")
         fields["document"] = {**self._file_info(file_id), "file_name": filename}
         message = self._bot_send(chat_id, params, fields)
-        self.documents.append({"chat_id": chat_id, "filename": filename, "data": upload["data"]})
+        self.documents.append({"chat_id": chat_id, "filename": filename, "data": data})
         self.documents[-1]["caption"] = params.get("caption")
+        self.documents[-1]["file_id"] = file_id
         return message
+
+    async def _api_sendphoto(self, params: dict) -> dict:
+        chat_id = self._chat_id(params)
+        file_id, _ = self._media(params, "photo", "photos", "photo.jpg")
+        data = self._files[file_id]["data"]
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except OSError:
+            raise bad_request("IMAGE_PROCESS_FAILED") from None
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        fields = self._content(params, "caption")
+        fields["photo"] = [{**self._file_info(file_id), "width": width, "height": height}]
+        message = self._bot_send(chat_id, params, fields)
+        self.photos.append(
+            {"chat_id": chat_id, "file_id": file_id, "data": data, "caption": params.get("caption")}
+        )
+        self.photos[-1]["message_id"] = message["message_id"]
+        return message
+
+    async def _api_editmessagecaption(self, params: dict) -> dict:
+        message = self._stored(params)
+        if "photo" not in message and "document" not in message:
+            raise bad_request("there is no caption in the message to edit")
+        fields, markup = self._content(params, "caption"), self._markup(params)
+        old = (message.get("caption_plain"), message.get("caption_entities"))
+        if (fields.get("caption_plain"), fields.get("caption_entities"), markup) == (
+            *old,
+            message.get("reply_markup"),
+        ):
+            raise bad_request(NOT_MODIFIED)
+        edit = {"chat_id": message["chat"]["id"], "message_id": message["message_id"]}
+        self.edits.append({**edit, "old_text": message.get("caption"), "caption": True})
+        self.edits[-1]["text"] = fields.get("caption", "")
+        return self._replace(message, fields, markup, content="caption")
 
     async def _api_close(self, params: dict) -> bool:
         return True

@@ -70,6 +70,7 @@ async def on_image(update: Update, context: BotContext) -> None:
             max_total=svc.settings.max_queue,
             media_group_id=message.media_group_id,
             caption=message.caption,
+            as_file=not message.photo,
         )
     except JobRefused as refused:
         log.info("event=job_refused user=%d reason=%s", user.id, refused.reason)

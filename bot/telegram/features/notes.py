@@ -71,6 +71,9 @@ def note_keyboard(
         rows.append(
             [buttons.button(user_id, messages.REVIEW_PENDING_BUTTON, Kind.REVIEW_AGAIN, ref)]
         )
+    if note.pages:
+        label = messages.SHOW_PHOTOS_BUTTON if len(note.pages) > 1 else messages.SHOW_PHOTO_BUTTON
+        rows.append([buttons.button(user_id, label, Kind.SHOW_PAGES, ref)])
     rows.append(
         [
             buttons.button(user_id, messages.RENAME_BUTTON, Kind.RENAME, ref),
@@ -181,6 +184,25 @@ async def on_review_again(press: Press, context: BotContext) -> None:
     )
 
 
+async def on_show_pages(press: Press, context: BotContext) -> None:
+    """Send the note's photos again, by the file ids Telegram gave them (nothing is stored)."""
+    found = await _own_note(press, context)
+    if found is None:
+        return
+    note, _ = found
+    await press.answer(messages.SENDING_PHOTOS)
+    for number, page in enumerate(note.pages):
+        caption = messages.page_caption(note, number, len(note.pages))
+        if page.as_file:
+            await context.bot.send_document(
+                press.chat_id, page.file_id, caption=caption, parse_mode=ParseMode.HTML
+            )
+        else:
+            await context.bot.send_photo(
+                press.chat_id, page.file_id, caption=caption, parse_mode=ParseMode.HTML
+            )
+
+
 async def on_rename(press: Press, context: BotContext) -> None:
     """The next text message becomes the note's title (see `finish_rename`)."""
     try:
@@ -240,6 +262,7 @@ BUTTONS: dict[Kind, ButtonHandler] = {
     Kind.NOTES_PAGE: on_notes_page,
     Kind.OPEN_NOTE: on_open_note,
     Kind.REVIEW_AGAIN: on_review_again,
+    Kind.SHOW_PAGES: on_show_pages,
     Kind.RENAME: on_rename,
     Kind.ASK_DELETE: on_ask_delete,
     Kind.CONFIRM_DELETE: on_confirm_delete,

@@ -4,6 +4,7 @@ text that replaces a line (sent after Retype, or as a reply to a line's prompt).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -47,15 +48,31 @@ async def send_review_prompts(
     user_id: int,
     chat_id: int,
     lines: list[Line],
+    crops: Mapping[int, bytes] | None = None,
 ) -> None:
-    """One prompt per line, each recorded on its line so a reply to it retypes that line."""
+    """One prompt per line, each recorded on its line so a reply to it retypes that line.
+
+    A line with its piece of the photo (`crops`, by line id) is asked about as that photo with
+    the prompt as its caption; one without (no box, or not cut) as text.
+    """
     for line in lines:
-        sent = await bot.send_message(
-            chat_id,
-            messages.review_prompt(line),
-            parse_mode=ParseMode.HTML,
-            reply_markup=review_keyboard(buttons, user_id, line),
-        )
+        keyboard = review_keyboard(buttons, user_id, line)
+        crop = (crops or {}).get(line.id)
+        if crop is not None:
+            sent = await bot.send_photo(
+                chat_id,
+                crop,
+                caption=messages.review_prompt(line),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
+        else:
+            sent = await bot.send_message(
+                chat_id,
+                messages.review_prompt(line),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
         await storage.notes.set_review_message(user_id, line.id, sent.message_id)
 
 
