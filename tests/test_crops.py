@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from bot.ocr.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_all
+from bot.ocr.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_all, overview
 
 
 def png(image: Image.Image) -> bytes:
@@ -48,3 +48,16 @@ def test_boxes_outside_or_empty_give_nothing() -> None:
     assert cut(page, (200, 200, 50, 10)) is None
     assert cut(page, (10, 10, 0, 10)) is None
     assert cut_all(png(page), {1: (200, 200, 50, 10), 2: (10, 10, 50, 20)}).keys() == {2}
+
+
+def test_the_overview_boxes_each_flagged_line() -> None:
+    page = Image.new("RGB", (2000, 1000), "white")
+    picture = opened(overview(png(page), {1: (100, 100, 600, 80), 3: (100, 600, 900, 80)}) or b"")
+    assert max(picture.size) == 1600  # sized for a phone
+    scale = 1600 / 2000
+    left_edge = picture.getpixel((round(100 * scale), round(140 * scale)))
+    assert left_edge[0] > 180
+    assert left_edge[1] < 120  # the red box's left side
+    inside = picture.getpixel((round(400 * scale), round(140 * scale)))
+    assert min(inside) > 230  # the line itself is not covered
+    assert overview(png(page), {}) is None

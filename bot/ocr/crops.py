@@ -12,7 +12,7 @@ import io
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from bot.domain.models import Box
 
@@ -60,3 +60,36 @@ def cut_all(prepared_png: bytes, boxes: Mapping[K, Box]) -> dict[K, bytes]:
         image.load()
         pieces = {key: cut(image, box) for key, box in boxes.items()}
     return {key: piece for key, piece in pieces.items() if piece is not None}
+
+
+OVERVIEW_SIDE = 1600  # the whole page, sized for a phone screen
+MARK = (230, 40, 40)
+
+
+def overview(prepared_png: bytes, numbered: Mapping[int, Box]) -> bytes | None:
+    """The whole page with each flagged line boxed and labelled with its number, so the user
+    sees where each prompt's line is; None without boxes."""
+    if not numbered:
+        return None
+    with Image.open(io.BytesIO(prepared_png)) as opened:
+        page = opened.convert("RGB")
+    scale = min(1.0, OVERVIEW_SIDE / max(page.size))
+    if scale < 1.0:
+        size = (round(page.width * scale), round(page.height * scale))
+        page = page.resize(size, Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(page)
+    stroke = max(2, round(max(page.size) / 400))
+    font = ImageFont.load_default(size=max(14, round(max(page.size) / 40)))
+    for number, (x, y, width, height) in numbered.items():
+        left, top = round(x * scale), round(y * scale)
+        right, bottom = round((x + width) * scale), round((y + height) * scale)
+        draw.rectangle((left, top, right, bottom), outline=MARK, width=stroke)
+        label = str(number)
+        box = draw.textbbox((0, 0), label, font=font)
+        tag_w, tag_h = box[2] - box[0] + 2 * stroke, box[3] - box[1] + 2 * stroke
+        tag_top = top - tag_h if top - tag_h >= 0 else bottom
+        draw.rectangle((left, tag_top, left + tag_w, tag_top + tag_h), fill=MARK)
+        draw.text((left + stroke, tag_top + stroke - box[1]), label, fill="white", font=font)
+    out = io.BytesIO()
+    page.save(out, format="JPEG", quality=JPEG_QUALITY)
+    return out.getvalue()
