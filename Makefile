@@ -6,10 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OPENSSL := vendor/openssl11/libssl.so.1.1
+PYBABEL := $(VENV)/bin/pybabel
+LOCALES := bot/locales
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format bench clean translations
 
-setup: $(STAMP) $(OPENSSL)
+setup: $(STAMP) $(OPENSSL) $(COMPILED)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +23,22 @@ $(STAMP): pyproject.toml
 
 $(OPENSSL): scripts/fetch-libssl11.sh
 	bash scripts/fetch-libssl11.sh
+
+# Translations: each catalog (.po, committed) is compiled to the .mo the bot loads (not committed).
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) compile --domain messages --locale $* --input-file $< --output-file $@
+
+# After changing texts in bot/: re-extract them into the template and merge it into every
+# catalog (new texts come untranslated; changed ones are marked fuzzy, which tests refuse
+# until a translator checks them). A new language: make translations NEW=de
+translations: $(STAMP)
+	$(PYBABEL) extract --mapping-file babel.cfg --no-location --add-comments Translators: \
+		--project notes-ocr-bot --output-file $(LOCALES)/messages.pot bot
+	$(if $(NEW),$(PYBABEL) init --input-file $(LOCALES)/messages.pot --output-dir $(LOCALES) \
+		--domain messages --locale $(NEW))
+	$(PYBABEL) update --input-file $(LOCALES)/messages.pot --output-dir $(LOCALES) \
+		--domain messages --ignore-obsolete
+	$(MAKE) --no-print-directory setup
 
 run: setup
 	$(PY) -m bot

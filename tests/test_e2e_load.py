@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bot.domain import messages
+from bot.domain.i18n import ENGLISH as EN
 from tests.support.images import render_note
 from tests.support.running import running_bot
 
@@ -84,5 +85,5 @@ async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_fo
     assert places == [0, 1, 2], histories
     # Once a waiting photo's turn comes, its status stops counting photos ahead of it.
     for history in histories.values():
-        assert history[-2] == messages.WORKING, history
+        assert history[-2] == messages.working(EN, 0), history
         assert "Note #" in history[-1], history

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from bot.domain import messages
+from bot.domain.i18n import ENGLISH as EN
 from bot.domain.models import ImageFlaw
 from bot.ocr.images import ImageRejected, inspect_image, normalize_for_ocr
 from tests.support.images import render_note
@@ -44,9 +45,9 @@ def test_refuses_non_images(data: bytes, reason: ImageFlaw) -> None:
 
 def test_every_flaw_is_worded_for_the_user() -> None:
     for flaw in ImageFlaw:
-        text = messages.image_flaw(flaw, "640×480")
+        text = messages.image_flaw(EN, flaw, "640×480")
         assert text.endswith((".", "?")), flaw
-    assert "640×480" in messages.image_flaw(ImageFlaw.TOO_LARGE, "640×480")
+    assert "640×480" in messages.image_flaw(EN, ImageFlaw.TOO_LARGE, "640×480")
 
 
 def test_refuses_absurd_dimensions_from_the_header_alone() -> None:

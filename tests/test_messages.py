@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.domain import messages
+from bot.domain.i18n import ENGLISH as EN
 from bot.domain.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -33,7 +34,7 @@ def make_line(position: int, text: str, state: LineState, confidence: float = 0.
 
 def test_ocr_text_cannot_inject_markup() -> None:
     note = Note(1, 5, 5, None, NOW, [make_line(0, "<b>x</b> & <a href='y'>", LineState.ACCEPTED)])
-    rendered = "\n".join(fit(messages.ocr_result(note, trial=False)).texts)
+    rendered = "\n".join(fit(messages.ocr_result(EN, note, trial=False)).texts)
     assert "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href='y'&gt;" in rendered
     assert "<a " not in rendered
 
@@ -47,7 +48,7 @@ def test_result_counts_lines_needing_review() -> None:
         NOW,
         [make_line(0, "ok", LineState.ACCEPTED), make_line(1, "eh", LineState.PENDING)],
     )
-    rendered = "\n".join(fit(messages.ocr_result(note, trial=False)).texts)
+    rendered = "\n".join(fit(messages.ocr_result(EN, note, trial=False)).texts)
     assert "Note #3" in rendered
     assert "1 line needs your review" in rendered
     assert "eh" not in rendered  # pending lines come with their own message
@@ -55,15 +56,15 @@ def test_result_counts_lines_needing_review() -> None:
 
 def test_review_prompt_says_estimate() -> None:
     line = make_line(2, "Wcter", LineState.PENDING, 0.41)
-    assert "Line 3 · 41% (estimated)" in messages.review_prompt(line)
+    assert "Line 3 · 41% (estimated)" in messages.review_prompt(EN, line)
 
 
 def test_search_snippet_highlight_is_bold_and_escaped() -> None:
     hit = SearchHit(9, NOW, None, f"a <i> {HIGHLIGHT_START}milk{HIGHLIGHT_END}", 1.0)
-    rendered = messages.search_results("milk", [hit], Page.of(0, 5, 1))
+    rendered = messages.search_results(EN, "milk", [hit], Page.of(0, 5, 1))
     assert "a &lt;i&gt; <b>milk</b>" in rendered
     assert "#9" in rendered
-    assert "2026-11-24" in rendered
+    assert "Nov 24, 2026" in rendered
 
 
 def test_split_respects_limit_and_line_boundaries() -> None:
@@ -91,7 +92,7 @@ def note_with(lines: list[str], state: LineState = LineState.ACCEPTED) -> Note:
 
 
 def test_short_result_is_one_message() -> None:
-    reply = fit(messages.ocr_result(note_with(["one", "two"]), trial=False))
+    reply = fit(messages.ocr_result(EN, note_with(["one", "two"]), trial=False))
     assert reply.document is None
     assert len(reply.texts) == 1
     assert "one\ntwo" in reply.texts[0]
@@ -99,7 +100,7 @@ def test_short_result_is_one_message() -> None:
 
 def test_long_result_is_split_at_line_boundaries_without_losing_text() -> None:
     lines = [f"line {i:03d} " + "w" * 60 for i in range(150)]  # ~10k characters
-    reply = fit(messages.ocr_result(note_with(lines), trial=False))
+    reply = fit(messages.ocr_result(EN, note_with(lines), trial=False))
     assert reply.document is None
     assert 1 < len(reply.texts) <= MAX_SPLIT_MESSAGES
     assert all(utf16_len(text) <= TELEGRAM_TEXT_LIMIT for text in reply.texts)
@@ -111,12 +112,12 @@ def test_long_result_is_split_at_line_boundaries_without_losing_text() -> None:
 
 def test_very_long_result_becomes_a_text_file() -> None:
     lines = [f"line {i:04d} " + "w" * 60 for i in range(1000)]  # ~70k characters
-    reply = fit(messages.ocr_result(note_with(lines), trial=False))
+    reply = fit(messages.ocr_result(EN, note_with(lines), trial=False))
     assert reply.document is not None
     assert reply.document.filename == "note-4.txt"
     assert reply.document.content.decode() == "\n".join(lines)
     assert len(reply.texts) == 1
-    assert "1000 lines" in reply.texts[0]
+    assert "1,000 lines" in reply.texts[0]  # numbers formatted for the language
 
 
 def test_note_view_marks_pending_lines_and_hides_dropped() -> None:
@@ -132,7 +133,7 @@ def test_note_view_marks_pending_lines_and_hides_dropped() -> None:
             make_line(2, "maybe", LineState.PENDING),
         ],
     )
-    text = "\n".join(fit(messages.note_view(note)).texts)
+    text = "\n".join(fit(messages.note_view(EN, note)).texts)
     assert "&lt;Plan&gt;" in text
     assert "kept\n⚠️ maybe" in text
     assert "gone" not in text
@@ -141,6 +142,6 @@ def test_note_view_marks_pending_lines_and_hides_dropped() -> None:
 
 def test_notes_list_and_paging_label() -> None:
     notes = [note_with(["a"]), note_with(["b"])]
-    text = messages.notes_list(notes, Page.of(1, 2, 5))
+    text = messages.notes_list(EN, notes, Page.of(1, 2, 5))
     assert "Your notes</b> (5) (page 2 of 3)" in text
-    assert messages.notes_list([], Page.of(0, 5, 0)) == messages.NO_NOTES
+    assert messages.notes_list(EN, [], Page.of(0, 5, 0)) == EN(messages.NO_NOTES)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.export import ExportFormat, fit_for_upload, write_export
+from bot.domain.i18n import ENGLISH as EN
 from bot.domain.languages import find_language, label, language_page
 from bot.domain.metrics import summarize
 from bot.domain.models import ConfidenceSource, Line, LineState, Note
@@ -60,6 +61,7 @@ async def test_markdown_export_escapes_recognized_text() -> None:
         ExportFormat.MARKDOWN,
         out,
         exported_at=NOW,
+        t=EN,
     )
     text = out.getvalue()
     assert count == 2
@@ -75,7 +77,11 @@ async def test_json_export_is_valid_and_complete() -> None:
     out = io.StringIO()
     dropped = Note(3, 5, 5, "t", NOW, [line(0, "a"), line(1, "b", LineState.DROPPED)])
     await write_export(
-        notes_of(note(1, 'quote " and \\\\'), dropped), ExportFormat.JSON, out, exported_at=NOW
+        notes_of(note(1, 'quote " and \\\\'), dropped),
+        ExportFormat.JSON,
+        out,
+        exported_at=NOW,
+        t=EN,
     )
     data = json.loads(out.getvalue())
     assert [n["id"] for n in data["notes"]] == [1, 3]
@@ -90,7 +96,7 @@ async def test_json_export_is_valid_and_complete() -> None:
 @pytest.mark.asyncio
 async def test_empty_json_export_is_valid() -> None:
     out = io.StringIO()
-    assert await write_export(notes_of(), ExportFormat.JSON, out, exported_at=NOW) == 0
+    assert await write_export(notes_of(), ExportFormat.JSON, out, exported_at=NOW, t=EN) == 0
     assert json.loads(out.getvalue())["notes"] == []
 
 
@@ -102,6 +108,7 @@ async def test_text_export_has_every_note() -> None:
         ExportFormat.TEXT,
         out,
         exported_at=NOW,
+        t=EN,
     )
     assert "Note #1" in out.getvalue()
     assert "alpha" in out.getvalue()
@@ -126,18 +133,18 @@ def test_large_file_is_zipped_and_huge_file_refused(tmp_path: Path) -> None:
 
 def test_language_pages_and_lookup() -> None:
     available = ["ENG", "DEU", "FRA", "ALN", "LATIN", "HBS"]
-    first = language_page(available, 0)
+    first = language_page(available, 0, EN)
     assert first.codes == ["ENG", "DEU", "FRA"]  # common ones first, in COMMON order
     assert first.pages == 2
-    everything = language_page(available, 1)
+    everything = language_page(available, 1, EN)
     assert sorted(everything.codes) == sorted(available)
-    assert language_page(available, 99).page == 1
-    assert find_language(available, "german") == "DEU"
-    assert find_language(available, " deu ") == "DEU"
-    assert find_language(available, "Klingon") is None
-    assert find_language(available, "") is None
-    assert label("ALN") == "Gheg Albanian (ALN)"
-    assert label("LATIN") == "Latin script (LATIN)"
+    assert language_page(available, 99, EN).page == 1
+    assert find_language(available, "german", EN) == "DEU"
+    assert find_language(available, " deu ", EN) == "DEU"
+    assert find_language(available, "Klingon", EN) is None
+    assert find_language(available, "", EN) is None
+    assert label("ALN", EN) == "Gheg Albanian (ALN)"
+    assert label("LATIN", EN) == "Latin script (LATIN)"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.domain import messages
+from bot.domain.i18n import ENGLISH, Translator
 from bot.domain.models import LineState, Note
 
 # Bots may upload documents up to 50 MB; keep a margin for the multipart framing.
@@ -26,17 +28,27 @@ class ExportFormat(StrEnum):
     TEXT = "txt"
     JSON = "json"
 
-    @property
-    def label(self) -> str:
-        return {"md": "Markdown", "txt": "Plain text", "json": "JSON"}[self.value]
+    def label(self, t: Translator) -> str:
+        return messages.export_format(t, self.value)
+
+    @classmethod
+    def named(cls, text: str, t: Translator) -> ExportFormat | None:
+        """The format a user named: its extension ("md", ".txt") or its name in their language
+        or in English ("markdown", "plain text")."""
+        wanted = " ".join(text.split()).casefold().lstrip(".")
+        for fmt in cls:
+            english = messages.export_format(ENGLISH, fmt.value)
+            if wanted in (fmt.value, fmt.label(t).casefold(), english.casefold()):
+                return fmt
+        return None
 
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _title(note: Note) -> str:
-    return note.title or f"Note #{note.id}"
+def _title(t: Translator, note: Note) -> str:
+    return note.title or t(messages.NOTE_NUMBER, id=note.id)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
@@ -47,17 +59,19 @@ def _markdown_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _write_markdown(out: TextIO, note: Note) -> None:
-    out.write(f"## {_markdown_escape(_title(note))}\n\n")
-    out.write(f"*Note #{note.id} · {_iso(note.created_at)}*\n\n")
+def _write_markdown(out: TextIO, note: Note, t: Translator) -> None:
+    out.write(f"## {_markdown_escape(_title(t, note))}\n\n")
+    out.write(f"*{messages.note_heading(t, note.id, _iso(note.created_at))}*\n\n")
     for line in note.visible_lines:
-        mark = " *(not reviewed yet)*" if line.state is LineState.PENDING else ""
+        pending = line.state is LineState.PENDING
+        mark = f" *{t(messages.NOT_REVIEWED)}*" if pending else ""
         out.write(f"{_markdown_escape(line.text)}{mark}  \n")
     out.write("\n")
 
 
-def _write_text(out: TextIO, note: Note) -> None:
-    out.write(f"{_title(note)}\nNote #{note.id} · {_iso(note.created_at)}\n\n")
+def _write_text(out: TextIO, note: Note, t: Translator) -> None:
+    heading = messages.note_heading(t, note.id, _iso(note.created_at))
+    out.write(f"{_title(t, note)}\n{heading}\n\n")
     out.write(note.text + "\n" if note.text else "")
     out.write("\n" + "-" * 40 + "\n\n")
 
@@ -84,21 +98,28 @@ def note_as_dict(note: Note) -> dict[str, Any]:
 
 
 async def write_export(
-    notes: AsyncIterable[Note], fmt: ExportFormat, out: TextIO, *, exported_at: datetime
+    notes: AsyncIterable[Note],
+    fmt: ExportFormat,
+    out: TextIO,
+    *,
+    exported_at: datetime,
+    t: Translator,
 ) -> int:
-    """Write every note to `out` in `fmt`; returns how many notes were written."""
+    """Write every note to `out` in `fmt`, its words in `t`'s language (JSON has none);
+    returns how many notes were written."""
     count = 0
+    title, when = t(messages.EXPORT_TITLE), messages.exported_at(t, _iso(exported_at))
     if fmt is ExportFormat.MARKDOWN:
-        out.write(f"# My notes\n\nExported {_iso(exported_at)}.\n\n")
+        out.write(f"# {title}\n\n{when}\n\n")
     elif fmt is ExportFormat.TEXT:
-        out.write(f"My notes, exported {_iso(exported_at)}\n\n")
+        out.write(f"{title}\n{when}\n\n")
     else:
         out.write(f'{{"exported_at": {json.dumps(_iso(exported_at))}, "notes": [')
     async for note in notes:
         if fmt is ExportFormat.MARKDOWN:
-            _write_markdown(out, note)
+            _write_markdown(out, note, t)
         elif fmt is ExportFormat.TEXT:
-            _write_text(out, note)
+            _write_text(out, note, t)
         else:
             out.write(("," if count else "") + "\n  " + json.dumps(note_as_dict(note)))
         count += 1

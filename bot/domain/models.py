@@ -157,6 +157,7 @@ class Job:
     media_group_id: str | None = None  # photos sent as one album share it
     caption: str | None = None
     as_file: bool = False  # the image came as a document, not as a photo
+    locale: str | None = None  # the interface language its replies are written in
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class UserSettings:
     language: str | None = None
     threshold: float | None = None  # percent
     trial_notified: bool = False
+    interface_language: str | None = None  # a catalog's code; None: Telegram's language
 
 
 HIGHLIGHT_START = "\ue000"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.domain import messages
+from bot.domain.i18n import ENGLISH
 from bot.domain.models import ConfidenceSource
 from bot.ocr.aspose import AsposeEngine
 from bot.ocr.engine import EngineConfig, OcrFailed
@@ -40,7 +41,10 @@ def run_ocr_cli(image: Path, *, language: str | None, threshold: float | None) -
         engine = AsposeEngine(EngineConfig.from_settings(settings))
         outcome = engine.recognize(data, language)
     except ImageRejected as rejected:
-        print(f"error: {messages.image_flaw(rejected.flaw, rejected.detail)}", file=sys.stderr)
+        print(
+            f"error: {messages.image_flaw(ENGLISH, rejected.flaw, rejected.detail)}",
+            file=sys.stderr,
+        )
         return 1
     except (EngineUnavailable, OcrFailed) as error:
         print(f"error: {error}", file=sys.stderr)

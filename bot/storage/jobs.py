@@ -11,7 +11,7 @@ from bot.storage.errors import JobNotFound, JobRefused
 
 JOB_COLUMNS = (
     "id, user_id, chat_id, message_id, file_id, file_unique_id, file_size, status, attempts, "
-    "note_id, status_message_id, error, created_at, media_group_id, caption, as_file"
+    "note_id, status_message_id, error, created_at, media_group_id, caption, as_file, locale"
 )
 # An album counts once against the limits: its pages are one submission.
 _WAITING_PHOTOS = "count(DISTINCT coalesce(media_group_id, 'job:' || id))"
@@ -35,6 +35,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         media_group_id=row["media_group_id"],
         caption=row["caption"],
         as_file=bool(row["as_file"]),
+        locale=row["locale"],
     )
 
 
@@ -59,11 +60,13 @@ class Jobs:
         media_group_id: str | None = None,
         caption: str | None = None,
         as_file: bool = False,
+        locale: str | None = None,
     ) -> Job:
         """Record a photo before any slow work; a redelivered update gets the existing job.
 
         The limits are checked in the same transaction as the insert, so photos arriving at
-        the same moment cannot all slip under them. Raises JobRefused.
+        the same moment cannot all slip under them. `locale` is the interface language the
+        replies are written in (also after a restart). Raises JobRefused.
         """
         stamp = now()
         by_message = f"SELECT {JOB_COLUMNS} FROM jobs WHERE chat_id = ? AND message_id = ?"
@@ -99,7 +102,7 @@ class Jobs:
             await db.execute(
                 "INSERT INTO jobs (user_id, chat_id, message_id, file_id, file_unique_id, "
                 "file_size, status, attempts, created_at, updated_at, media_group_id, caption, "
-                "as_file) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?)",
+                "as_file, locale) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)",
                 (
                     user_id,
                     chat_id,
@@ -112,6 +115,7 @@ class Jobs:
                     media_group_id,
                     caption,
                     as_file,
+                    locale,
                 ),
             )
             row = await fetch_one(db, by_message, (chat_id, message_id))

@@ -185,6 +185,21 @@ class Notes:
         async with self._db.read() as db:
             return await owned_note(db, user_id, note_id)
 
+    async def several(self, user_id: int, note_ids: list[int]) -> list[Note]:
+        """The user's notes among `note_ids`, in that order (ids of other users' notes, or
+        of deleted ones, are left out)."""
+        if not note_ids:
+            return []
+        marks = ",".join("?" * len(note_ids))
+        async with self._db.read() as db:
+            rows = await fetch_all(
+                db,
+                f"SELECT {NOTE_COLUMNS} FROM notes WHERE user_id = ? AND id IN ({marks})",
+                (user_id, *note_ids),
+            )
+            notes = {note.id: note for note in await with_lines(db, rows)}
+        return [notes[note_id] for note_id in note_ids if note_id in notes]
+
     async def find_by_file(self, user_id: int, file_unique_id: str) -> Note | None:
         """The user's most recent note from this exact file (to spot a re-sent photo)."""
         async with self._db.read() as db:

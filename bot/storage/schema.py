@@ -218,6 +218,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE lines ADD COLUMN box_w INTEGER;
     ALTER TABLE lines ADD COLUMN box_h INTEGER;
     """,
+    # 8: the language the bot speaks to each user (their choice; NULL follows Telegram's), and
+    # the one a photo's replies are written in, so a job resumed after a restart keeps it.
+    """
+    ALTER TABLE user_settings ADD COLUMN interface_language TEXT;
+    ALTER TABLE jobs ADD COLUMN locale TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

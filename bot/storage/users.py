@@ -21,12 +21,13 @@ class Users:
         async with self._db.read() as db:
             row = await fetch_one(
                 db,
-                "SELECT language, threshold, trial_notified FROM user_settings WHERE user_id = ?",
+                "SELECT language, threshold, trial_notified, interface_language "
+                "FROM user_settings WHERE user_id = ?",
                 (user_id,),
             )
         if row is None:
             return UserSettings(user_id)
-        return UserSettings(user_id, row[0], row[1], bool(row[2]))
+        return UserSettings(user_id, row[0], row[1], bool(row[2]), row[3])
 
     async def _upsert(self, user_id: int, column: str, value: Any) -> None:
         async with self._db.write() as db:
@@ -39,6 +40,18 @@ class Users:
 
     async def set_language(self, user_id: int, language: str | None) -> None:
         await self._upsert(user_id, "language", language)
+
+    async def set_interface_language(self, user_id: int, code: str | None) -> None:
+        """The language the bot speaks to the user; None follows their Telegram language."""
+        await self._upsert(user_id, "interface_language", code)
+
+    async def interface_language(self, user_id: int) -> str | None:
+        """Only the interface choice: read for every update, so one indexed column."""
+        async with self._db.read() as db:
+            row = await fetch_one(
+                db, "SELECT interface_language FROM user_settings WHERE user_id = ?", (user_id,)
+            )
+        return None if row is None else row[0]
 
     async def set_threshold(self, user_id: int, threshold: float | None) -> None:
         await self._upsert(user_id, "threshold", threshold)

@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler, filters
 
 from bot.domain import messages
+from bot.domain.i18n import Catalogs
 from bot.telegram.context import BotContext
 
 
@@ -29,6 +30,7 @@ class AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = AddressedToBot()
+INLINE_CACHE_S = 10  # inline answers are personal and change as notes do: cache them briefly
 
 
 def allowlist_guard(allowed: frozenset[int]) -> BaseHandler[Update, BotContext, None]:
@@ -38,14 +40,19 @@ def allowlist_guard(allowed: frozenset[int]) -> BaseHandler[Update, BotContext, 
         user = update.effective_user
         if not allowed or (user is not None and user.id in allowed):
             return
+        # Nothing of theirs is stored: their Telegram language is all there is to go by.
+        catalogs = context.bot_data.catalogs or Catalogs.english_only()
+        t = catalogs.get(catalogs.match(user.language_code if user else None))
         if update.callback_query is not None:
-            await update.callback_query.answer(messages.NOT_ALLOWED, show_alert=True)
+            await update.callback_query.answer(t(messages.NOT_ALLOWED), show_alert=True)
+        elif update.inline_query is not None:
+            await update.inline_query.answer([], is_personal=True, cache_time=INLINE_CACHE_S)
         elif (
             update.effective_message is not None
             and update.effective_chat is not None
             and update.effective_chat.type == ChatType.PRIVATE
         ):
-            await update.effective_message.reply_text(messages.NOT_ALLOWED)
+            await update.effective_message.reply_text(t(messages.NOT_ALLOWED))
         raise ApplicationHandlerStop
 
     return TypeHandler(Update, guard)

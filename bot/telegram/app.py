@@ -12,16 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
 from bot.config import Settings
+from bot.domain.i18n import Catalogs
 from bot.ocr.backend import OcrBackend, build_backend
 from bot.storage import Storage
 from bot.telegram.access import ADDRESSED, allowlist_guard
@@ -32,6 +33,8 @@ from bot.telegram.features import (
     capture,
     export,
     general,
+    inline,
+    interface,
     notes,
     preferences,
     review,
@@ -39,23 +42,14 @@ from bot.telegram.features import (
     typed_text,
 )
 from bot.telegram.limits import PatientRateLimiter
+from bot.telegram.menus import publish_commands
 from bot.telegram.pipeline import PhotoPipeline
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("notes", "Your notes, newest first"),
-    BotCommand("search", "Find your notes: /search words"),
-    BotCommand("export", "All your notes as a file"),
-    BotCommand("lang", "The language I read"),
-    BotCommand("threshold", "How sure I must be to accept a line"),
-    BotCommand("cancel", "Stop retyping or renaming"),
-    BotCommand("forget", "Delete all your data"),
-    BotCommand("help", "What this bot does"),
-]
 SHUTDOWN_GRACE_S = 5.0
 HANDLED_MESSAGES_KEPT = timedelta(days=2)
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
@@ -96,7 +90,8 @@ def _add_handlers(application: BotApplication, allowed_user_ids: frozenset[int])
         ("search",): search.on_search,
         ("export",): export.on_export,
         ("forget",): preferences.on_forget,
-        ("lang", "language"): preferences.on_lang,
+        ("lang", "language"): preferences.on_lang,  # the OCR language
+        ("settings",): interface.on_settings,  # the language the bot speaks, and the rest
         ("threshold",): preferences.on_threshold,
         ("stats",): admin.on_stats,
     }
@@ -105,8 +100,9 @@ def _add_handlers(application: BotApplication, allowed_user_ids: frozenset[int])
     new_message = filters.UpdateType.MESSAGE & ADDRESSED
     private = new_message & filters.ChatType.PRIVATE
     router = ButtonRouter()
-    for feature in (review, notes, search, export, preferences):
+    for feature in (review, notes, search, export, preferences, interface):
         router.register(feature.BUTTONS)
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
     application.add_handler(
         MessageHandler(new_message & (filters.PHOTO | filters.Document.ALL), capture.on_image)
     )
@@ -124,8 +120,13 @@ def _add_handlers(application: BotApplication, allowed_user_ids: frozenset[int])
     application.add_error_handler(general.on_error)
 
 
-def build_application(settings: Settings, *, ocr: OcrBackend | None = None) -> BotApplication:
-    """The bot, ready for `run_polling`; pass `ocr` to share one engine pool (tests)."""
+def build_application(
+    settings: Settings, *, ocr: OcrBackend | None = None, catalogs: Catalogs | None = None
+) -> BotApplication:
+    """The bot, ready for `run_polling`; pass `ocr` to share one engine pool (tests).
+
+    The translation catalogs are loaded here (CatalogError if they were never compiled).
+    """
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -141,6 +142,7 @@ def build_application(settings: Settings, *, ocr: OcrBackend | None = None) -> B
         builder = builder.base_file_url(settings.file_base_url)
     application: BotApplication = builder.build()
     application.bot_data.settings = settings
+    application.bot_data.catalogs = catalogs or Catalogs.load()
     application.bot_data.shared_ocr = ocr
     _add_handlers(application, settings.allowed_user_ids)
     return application
@@ -150,7 +152,9 @@ async def start_services(application: BotApplication) -> None:
     """Open storage, start OCR (workers or the queue), resume interrupted jobs (post_init)."""
     data = application.bot_data
     settings = data.settings
+    catalogs = data.catalogs
     assert settings is not None
+    assert catalogs is not None
     started_at = time.monotonic()
     storage = await Storage.open(settings.database_path)
     # Telegram keeps an unconfirmed update for a day: older records can't be needed.
@@ -160,16 +164,13 @@ async def start_services(application: BotApplication) -> None:
     ocr = data.shared_ocr or build_backend(settings)  # OCR_BACKEND: local pool or Celery
     ocr.start()
     buttons = ButtonCodec(callback_secret(settings))
-    pipeline = PhotoPipeline(application.bot, storage, ocr, buttons, settings)
-    data.services = Services(settings, storage, ocr, buttons, pipeline, started_at)
+    pipeline = PhotoPipeline(application.bot, storage, ocr, buttons, settings, catalogs)
+    data.services = Services(settings, storage, ocr, buttons, pipeline, started_at, catalogs)
     if data.shared_ocr is None and settings.ocr_warm_up:
         # In the background: the bot answers commands at once, the first photo finds the
         # engine ready (it saves ~1.5 s of the first OCR call; BENCHMARKS.md, "Cold start").
         data.warm_up = asyncio.create_task(ocr.warm_up())
-    try:
-        await application.bot.set_my_commands(COMMANDS)
-    except Exception as error:  # a cosmetic call must not stop the bot from starting
-        log.warning("event=set_commands_failed error=%s", error)
+    await publish_commands(application.bot, catalogs)  # cosmetic: failures are only logged
     resumed = await pipeline.resume()
     # What is alive now (modules, the application, handlers) lives as long as the process:
     # leaving it out of the garbage collector's full passes keeps them from stalling the event

@@ -27,8 +27,10 @@ from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 from telegram.error import TelegramError
 
 from bot.domain import messages
+from bot.domain.i18n import Translator
 from bot.domain.paging import Page
 from bot.telegram.delivery import edit_html
+from bot.telegram.locale import user_translator
 
 if TYPE_CHECKING:
     from bot.telegram.context import BotContext
@@ -60,6 +62,7 @@ class Kind(StrEnum):
     LANGUAGE_PAGE = "lp"  # PageRef: a page of the language picker
     LANGUAGE = "ls"  # Choice: use a language ("-" = the default)
     SHOW_PAGES = "np"  # NoteRef: send the note's photos again
+    INTERFACE = "ui"  # Choice: speak a catalog's language ("-" = follow Telegram's)
 
 
 class InvalidButton(ValueError):
@@ -156,6 +159,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.LANGUAGE_PAGE: PageRef,
     Kind.LANGUAGE: Choice,
     Kind.SHOW_PAGES: NoteRef,
+    Kind.INTERFACE: Choice,
 }
 # Field annotations are strings (postponed evaluation): the parser for each.
 _PARSERS: dict[str, Callable[[str], Any]] = {"int": _number, "str": str, "Back": Back.parse}
@@ -232,25 +236,32 @@ class ButtonCodec:
         return InlineKeyboardButton(text, callback_data=self.encode(user_id, kind, payload))
 
     def pager(
-        self, user_id: int, page: Page, kind: Kind, to_page: Callable[[int], Payload]
+        self,
+        user_id: int,
+        t: Translator,
+        page: Page,
+        kind: Kind,
+        to_page: Callable[[int], Payload],
     ) -> list[InlineKeyboardButton]:
         """« Prev / Next » for a paged list (empty when it has one page)."""
         row = []
         if page.has_prev:
-            row.append(self.button(user_id, messages.PREV, kind, to_page(page.number - 1)))
+            row.append(self.button(user_id, t(messages.PREV), kind, to_page(page.number - 1)))
         if page.has_next:
-            row.append(self.button(user_id, messages.NEXT, kind, to_page(page.number + 1)))
+            row.append(self.button(user_id, t(messages.NEXT), kind, to_page(page.number + 1)))
         return row
 
 
 @dataclass(frozen=True)
 class Press:
-    """A verified button press: who pressed, which kind, its parsed payload."""
+    """A verified button press: who pressed, which kind, its parsed payload, and the language
+    to answer in."""
 
     query: CallbackQuery
     user_id: int
     kind: Kind
     payload: Payload
+    t: Translator
 
     def args(self, payload_type: type[P]) -> P:
         """The payload as the type the handler expects (the router guarantees the kind)."""
@@ -278,9 +289,10 @@ class Press:
         await self.answer(toast)
         await edit_html(self.message, text, keyboard)
 
-    async def refuse_stale(self, text: str = messages.STALE_BUTTON) -> None:
+    async def refuse_stale(self, text: str | None = None) -> None:
         """Say the button no longer works and take the keyboard off its message (the press
         verified for this user, so the message is theirs to change)."""
+        text = text or self.t(messages.STALE_BUTTON)
         await self.answer(text, alert=True)
         message = self.message
         if message is not None:
@@ -316,17 +328,19 @@ class ButtonRouter:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
+        svc = context.services
+        t = await user_translator(svc.catalogs, svc.storage, user)
         try:
-            kind, payload = context.services.buttons.decode(user.id, query.data)
+            kind, payload = svc.buttons.decode(user.id, query.data)
         except InvalidButton as invalid:
             # Unverified data changes nothing, the message included: in a group, it may be
             # someone else's message.
             log.warning("event=callback_refused user=%d reason=%s", user.id, invalid.reason)
             text = messages.NOT_YOURS if invalid.reason == "forged" else messages.STALE_BUTTON
-            await answer(query, text, alert=True)
+            await answer(query, t(text), alert=True)
             return
         route = self._routes.get(kind)
-        press = Press(query, user.id, kind, payload)
+        press = Press(query, user.id, kind, payload, t)
         if route is None:
             await press.refuse_stale()
             return

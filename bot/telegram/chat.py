@@ -1,5 +1,5 @@
-"""What every command handler needs: replying in HTML, the command's parts, the private-chat
-rule for personal data."""
+"""What every command handler needs: replying in HTML, the command's parts and the sender's
+language, the private-chat rule for personal data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from telegram import InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 
 from bot.domain import messages
+from bot.domain.i18n import Translator
 from bot.telegram.context import BotContext
+from bot.telegram.locale import user_translator
 
 
 async def reply(
@@ -20,22 +22,31 @@ async def reply(
 
 @dataclass(frozen=True)
 class Command:
-    """A command's message and sender, when both exist (channel posts have no sender)."""
+    """A command's message and sender, when both exist (channel posts have no sender), and
+    the language to answer in."""
 
     message: Message
     user: User
     args: list[str]
+    t: Translator
 
     @property
     def text(self) -> str:
         return " ".join(self.args)
 
 
-def command(update: Update, context: BotContext) -> Command | None:
+async def translator(update: Update, context: BotContext) -> Translator:
+    """The language to answer this update's sender in."""
+    svc = context.services
+    return await user_translator(svc.catalogs, svc.storage, update.effective_user)
+
+
+async def command(update: Update, context: BotContext) -> Command | None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return None
-    return Command(message, user, list(context.args or []))
+    t = await translator(update, context)
+    return Command(message, user, list(context.args or []), t)
 
 
 async def private_command(update: Update, context: BotContext) -> Command | None:
@@ -44,10 +55,10 @@ async def private_command(update: Update, context: BotContext) -> Command | None
     Notes are personal: listing, searching or exporting them in a group would show them
     to everyone there.
     """
-    found = command(update, context)
+    found = await command(update, context)
     if found is None:
         return None
     if found.message.chat.type != ChatType.PRIVATE:
-        await reply(found.message, messages.PRIVATE_ONLY)
+        await reply(found.message, found.t(messages.PRIVATE_ONLY))
         return None
     return found

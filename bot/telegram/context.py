@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
+from bot.domain.i18n import Catalogs
 from bot.ocr.backend import OcrBackend
 from bot.storage import Storage
 
@@ -31,6 +32,7 @@ class Services:
     buttons: ButtonCodec
     pipeline: PhotoPipeline
     started_at: float
+    catalogs: Catalogs
 
 
 @dataclass
@@ -38,6 +40,7 @@ class BotData:
     """`application.bot_data`: the settings from the start, the services once started."""
 
     settings: Settings | None = None
+    catalogs: Catalogs | None = None  # loaded when the application is built
     services: Services | None = None
     shared_ocr: OcrBackend | None = None  # tests share one engine pool between applications
     warm_up: asyncio.Task[None] | None = field(default=None, repr=False)

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.config import Settings
 from bot.domain import messages
+from bot.domain.i18n import Catalogs, Translator
 from bot.domain.models import ImageFlaw, Job, Note, Page, RecognizedLine
 from bot.domain.review import classify, note_title
 from bot.ocr.backend import OcrBackend
@@ -38,6 +39,7 @@ from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
 from bot.telegram.features.review import send_review_prompts
 from bot.telegram.limits import is_transient, with_retries
+from bot.telegram.locale import default_ocr_language
 from bot.telegram.waiting_line import WaitingLine
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,10 @@ class PhotoPipeline:
         ocr: OcrBackend,
         buttons: ButtonCodec,
         settings: Settings,
+        catalogs: Catalogs,
     ) -> None:
         self.bot = bot
+        self.catalogs = catalogs
         self.storage = storage
         self.ocr = ocr
         self.buttons = buttons
@@ -221,20 +225,22 @@ class PhotoPipeline:
 
     async def _run(self, jobs: list[Job]) -> None:
         lead = jobs[0]
+        t = self.catalogs.get(lead.locale)  # the language of the user when they sent the photo
         if lead.note_id is not None:
             note = await self.storage.notes.get(lead.user_id, lead.note_id)
             if note is not None:
-                await self._deliver(jobs, note, trial=False)
+                await self._deliver(jobs, note, t, trial=False)
                 return
         if lead.attempts >= MAX_ATTEMPTS:
-            await self._fail(jobs, messages.GIVING_UP, f"gave up after {MAX_ATTEMPTS} attempts")
+            reason = f"gave up after {MAX_ATTEMPTS} attempts"
+            await self._fail(jobs, t(messages.GIVING_UP), reason)
             return
         prefs = await self.storage.users.settings(lead.user_id)
         async with self.line.place() as ahead:
             if lead.status_message_id is None:
                 status = await self.bot.send_message(
                     lead.chat_id,
-                    messages.working(ahead, pages=len(jobs)),
+                    messages.working(t, ahead, pages=len(jobs)),
                     reply_to_message_id=lead.message_id,
                     allow_sending_without_reply=True,
                 )
@@ -242,8 +248,12 @@ class PhotoPipeline:
                 jobs[0] = lead = replace(lead, status_message_id=status.message_id)
             async with self.line.turn():
                 if ahead > 0:  # "N photo(s) ahead" is no longer true: say it is being read now
-                    await self._update_status(lead, messages.working(0, pages=len(jobs)))
-                read = await self._read_pages(jobs, prefs.language or self.settings.ocr_language)
+                    await self._update_status(lead, messages.working(t, 0, pages=len(jobs)))
+                # In its turn: the check may ask the engine (once per language, then cached).
+                language = prefs.language or await default_ocr_language(
+                    self.ocr, self.settings, t.code
+                )
+                read = await self._read_pages(jobs, language, t)
         if read is None:
             return  # the user has been told why
         lines, trial, skipped = read
@@ -270,10 +280,10 @@ class PhotoPipeline:
             len(note.lines),
             len(note.pending_lines),
         )
-        await self._deliver(jobs, note, trial=trial, skipped=skipped)
+        await self._deliver(jobs, note, t, trial=trial, skipped=skipped)
 
     async def _read_pages(
-        self, jobs: list[Job], language: str
+        self, jobs: list[Job], language: str, t: Translator
     ) -> tuple[list[RecognizedLine], bool, list[str]] | None:
         """Download and OCR every page, in order: (lines, trial mode, pages skipped and why).
 
@@ -289,26 +299,26 @@ class PhotoPipeline:
                 inspect_image(data, max_pixels=self.settings.max_image_pixels)
                 outcome = await self.ocr.recognize(data, language)
             except ImageRejected as rejected:
-                user_text = messages.image_flaw(rejected.flaw, rejected.detail)
+                user_text = messages.image_flaw(t, rejected.flaw, rejected.detail)
                 reason = f"image rejected: {rejected}"
             except (OcrUnavailable, WorkerLost):
                 raise  # not (only) this page's doing: the whole job runs again
             except OcrTimeout as error:
                 log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
-                user_text, reason = messages.ENGINE_TIMEOUT, str(error)
+                user_text, reason = t(messages.ENGINE_TIMEOUT), str(error)
             except ModelMissing as error:
                 log.warning(
                     "event=ocr_model_missing job=%d language=%s error=%s", job.id, language, error
                 )
-                user_text, reason = messages.language_unavailable(language), str(error)
+                user_text, reason = messages.language_unavailable(t, language), str(error)
             except OcrFailed as error:
                 log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
-                user_text, reason = messages.ENGINE_FAILED, str(error)
+                user_text, reason = t(messages.ENGINE_FAILED), str(error)
             except BadRequest as error:  # e.g. a file Telegram no longer has
                 log.warning(
                     "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
                 )
-                user_text, reason = messages.DOWNLOAD_FAILED, str(error)
+                user_text, reason = t(messages.DOWNLOAD_FAILED), str(error)
             except TelegramError:
                 raise  # a passing fault, retried already: the whole job runs again later
             # Anything else (a bug, an engine that can't start in a worker) ends the run:
@@ -328,9 +338,9 @@ class PhotoPipeline:
             if len(jobs) == 1:
                 await self._fail(jobs, user_text, reason)
                 return None
-            skipped.append(messages.skipped_page(page, user_text))
+            skipped.append(messages.skipped_page(t, page, user_text))
         if len(skipped) == len(jobs):
-            await self._fail(jobs, messages.ALBUM_UNREADABLE, "; ".join(skipped))
+            await self._fail(jobs, t(messages.ALBUM_UNREADABLE), "; ".join(skipped))
             return None
         return lines, trial, skipped
 
@@ -345,14 +355,20 @@ class PhotoPipeline:
         return bytes(data)
 
     async def _deliver(
-        self, jobs: list[Job], note: Note, *, trial: bool, skipped: Sequence[str] = ()
+        self,
+        jobs: list[Job],
+        note: Note,
+        t: Translator,
+        *,
+        trial: bool,
+        skipped: Sequence[str] = (),
     ) -> None:
         """Show the result in the status message and one review message per pending line."""
         lead = jobs[0]
-        result = messages.ocr_result(note, trial=trial, skipped=list(skipped))
+        result = messages.ocr_result(t, note, trial=trial, skipped=list(skipped))
         await send_reply(self.bot, lead.chat_id, result, edit_message_id=lead.status_message_id)
         if trial and await self.storage.users.claim_trial_notice(lead.user_id):
-            await self.bot.send_message(lead.chat_id, messages.TRIAL_NOTICE)
+            await self.bot.send_message(lead.chat_id, t(messages.TRIAL_NOTICE))
         await send_review_prompts(
             self.bot,
             self.storage,
@@ -361,6 +377,7 @@ class PhotoPipeline:
             chat_id=lead.chat_id,
             # Those with a prompt already were sent before a restart.
             lines=[line for line in note.pending_lines if line.review_message_id is None],
+            t=t,
         )
         for job in jobs:
             await self.storage.jobs.mark_done(job.id)

@@ -14,6 +14,7 @@ import sys
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Settings
+from bot.domain.i18n import CatalogError
 from bot.logs import configure_logging
 from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
 from bot.storage import StorageError
@@ -43,7 +44,7 @@ def run_bot(settings: Settings) -> int:
         if settings.ocr_backend == "local":  # with a task queue the engine runs elsewhere
             prepare_engine_runtime(settings.aspose_openssl_dir)
         asyncio.run(serve(build_application(settings), settings))
-    except (EngineUnavailable, StorageError, CannotRun) as error:
+    except (EngineUnavailable, StorageError, CannotRun, CatalogError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

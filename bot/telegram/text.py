@@ -3,13 +3,16 @@ fitted into messages (split at line boundaries, or sent as a file) without cutti
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
-from bot.domain.messages import Text, esc, long_text_notice
+from bot.domain.messages import LongText, Text, esc
 
 TELEGRAM_TEXT_LIMIT = 4096
 MAX_SPLIT_MESSAGES = 4  # beyond this a file is easier to read than a wall of messages
 HEADER_ROOM = 600  # headers and footers are short; this leaves room for them around a body
+_TAG = re.compile(r"<[^>]+>")
 
 
 def utf16_len(text: str) -> int:
@@ -79,5 +82,25 @@ def fit(text: Text) -> Reply:
         texts[0] = f"{header}\n{texts[0]}"
         texts[-1] = f"{texts[-1]}{tail}"
         return Reply(texts)
-    notice = long_text_notice(body.count("\n") + 1)
-    return Reply([f"{header}\n{notice}{tail}"], Document(text.filename, body.encode()))
+    return Reply([f"{header}\n{text.notice}{tail}"], Document(text.filename, body.encode()))
+
+
+def fit_one(text: LongText, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """A wording as exactly one HTML message, for where no second message or file can follow
+    (an inline result): a body too long is cut at a line boundary, and `notice` says so.
+
+    `limit` counts the rendered text, as Telegram does: escaping and tags are not counted.
+    """
+    header = text.header
+    rendered_header = utf16_len(_plain(header))
+    room = limit - rendered_header - 1  # the newline after the header
+    if utf16_len(text.body) <= room:
+        return "\n".join(part for part in (header, esc(text.body)) if part)
+    notice = text.notice
+    kept = split_for_telegram(text.body, room - utf16_len(notice) - 1)[0]
+    return "\n".join(part for part in (header, esc(kept), esc(notice)) if part)
+
+
+def _plain(html_text: str) -> str:
+    """What Telegram shows of our own simple HTML (tags dropped, entities decoded)."""
+    return html.unescape(_TAG.sub("", html_text))

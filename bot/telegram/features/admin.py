@@ -18,14 +18,15 @@ async def on_stats(update: Update, context: BotContext) -> None:
         return
     svc = context.services
     if found.user.id not in svc.settings.admin_user_ids:
-        await reply(found.message, messages.NOT_ADMIN)
+        await reply(found.message, found.t(messages.NOT_ADMIN))
         return
     backend = await svc.ocr.status()
     queue = ""
     if backend.kind == "celery":
         queued = backend.queued if backend.broker_reachable else None
-        queue = messages.ocr_queue(queued, backend.worker_names)
+        queue = messages.ocr_queue(found.t, queued, backend.worker_names)
     text = messages.stats(
+        found.t,
         await svc.storage.stats(),
         in_flight=svc.ocr.in_flight,
         workers=backend.workers,

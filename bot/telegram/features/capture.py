@@ -10,7 +10,7 @@ from telegram import Document, Message, PhotoSize, Update
 from bot.domain import messages
 from bot.domain.models import JobStatus
 from bot.storage import JobRefused
-from bot.telegram.chat import reply
+from bot.telegram.chat import reply, translator
 from bot.telegram.context import BotContext
 from bot.telegram.delivery import send_reply
 
@@ -47,16 +47,17 @@ async def on_image(update: Update, context: BotContext) -> None:
         if received.status is JobStatus.QUEUED:
             svc.pipeline.submit(received)  # a no-op if it is already on its way
         return
+    t = await translator(update, context)
     media = _image_of(message)
     if media is None:
-        await reply(message, messages.NOT_AN_IMAGE)
+        await reply(message, t(messages.NOT_AN_IMAGE))
         return
     if media.file_size is not None and media.file_size > svc.settings.max_file_bytes:
-        await reply(message, messages.TOO_BIG)
+        await reply(message, t(messages.TOO_BIG))
         return
     existing = await svc.storage.notes.find_by_file(user.id, media.file_unique_id)
     if existing is not None:
-        await send_reply(context.bot, message.chat_id, messages.duplicate_photo(existing))
+        await send_reply(context.bot, message.chat_id, messages.duplicate_photo(t, existing))
         return
     try:
         job = await svc.storage.jobs.create(
@@ -71,11 +72,12 @@ async def on_image(update: Update, context: BotContext) -> None:
             media_group_id=message.media_group_id,
             caption=message.caption,
             as_file=not message.photo,
+            locale=t.code,
         )
     except JobRefused as refused:
         log.info("event=job_refused user=%d reason=%s", user.id, refused.reason)
         await reply(
-            message, messages.job_refused(refused.reason, svc.settings.max_pending_per_user)
+            message, messages.job_refused(t, refused.reason, svc.settings.max_pending_per_user)
         )
         return
     log.info("event=job_created job=%d user=%d", job.id, user.id)

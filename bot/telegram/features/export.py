@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain import messages
 from bot.domain.export import ExportFormat, fit_for_upload, write_export
+from bot.domain.i18n import Translator
 from bot.telegram.buttons import ButtonCodec, ButtonHandler, Choice, InvalidButton, Kind, Press
 from bot.telegram.chat import private_command, reply
 from bot.telegram.context import BotContext
@@ -19,11 +20,11 @@ from bot.telegram.delivery import edit_html
 log = logging.getLogger(__name__)
 
 
-def formats_keyboard(buttons: ButtonCodec, user_id: int) -> InlineKeyboardMarkup:
+def formats_keyboard(buttons: ButtonCodec, user_id: int, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                buttons.button(user_id, fmt.label, Kind.EXPORT, Choice(fmt.value))
+                buttons.button(user_id, fmt.label(t), Kind.EXPORT, Choice(fmt.value))
                 for fmt in ExportFormat
             ]
         ]
@@ -31,7 +32,7 @@ def formats_keyboard(buttons: ButtonCodec, user_id: int) -> InlineKeyboardMarkup
 
 
 async def _send_export(
-    context: BotContext, user_id: int, chat_id: int, fmt: ExportFormat
+    context: BotContext, user_id: int, chat_id: int, fmt: ExportFormat, t: Translator
 ) -> tuple[bool, str]:
     """Write all the user's notes to a temporary file and send it.
 
@@ -39,16 +40,16 @@ async def _send_export(
     """
     storage = context.services.storage
     if await storage.notes.count(user_id) == 0:
-        return False, messages.EXPORT_EMPTY
+        return False, t(messages.EXPORT_EMPTY)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="notes-export-") as folder:
         path = Path(folder) / f"notes-{now:%Y-%m-%d}.{fmt.value}"
         with path.open("w", encoding="utf-8") as out:
-            count = await write_export(storage.notes.every(user_id), fmt, out, exported_at=now)
+            count = await write_export(storage.notes.every(user_id), fmt, out, exported_at=now, t=t)
         upload = fit_for_upload(path)
         if upload is None:
-            return False, messages.EXPORT_TOO_BIG
-        caption = messages.export_caption(count, fmt.label, zipped=upload != path)
+            return False, t(messages.EXPORT_TOO_BIG)
+        caption = messages.export_caption(t, count, fmt.label(t), zipped=upload != path)
         log.info(
             "event=export user=%d notes=%d format=%s bytes=%d",
             user_id,
@@ -72,13 +73,12 @@ async def on_export(update: Update, context: BotContext) -> None:
     found = await private_command(update, context)
     if found is None:
         return
-    choice = found.text.strip().lower().lstrip(".")
-    fmt = next((f for f in ExportFormat if choice in (f.value, f.label.lower())), None)
+    fmt = ExportFormat.named(found.text, found.t)
     if fmt is None:
-        keyboard = formats_keyboard(context.services.buttons, found.user.id)
-        await reply(found.message, messages.EXPORT_CHOOSE, keyboard)
+        keyboard = formats_keyboard(context.services.buttons, found.user.id, found.t)
+        await reply(found.message, found.t(messages.EXPORT_CHOOSE), keyboard)
         return
-    sent, text = await _send_export(context, found.user.id, found.message.chat_id, fmt)
+    sent, text = await _send_export(context, found.user.id, found.message.chat_id, fmt, found.t)
     if not sent:
         await reply(found.message, text)
 
@@ -88,8 +88,9 @@ async def on_export_format(press: Press, context: BotContext) -> None:
         fmt = ExportFormat(press.args(Choice).value)
     except ValueError:
         raise InvalidButton("fields") from None
-    await press.show(messages.exporting(fmt.label), toast=messages.PREPARING_EXPORT)
-    _, text = await _send_export(context, press.user_id, press.chat_id, fmt)
+    t = press.t
+    await press.show(messages.exporting(t, fmt.label(t)), toast=t(messages.PREPARING_EXPORT))
+    _, text = await _send_export(context, press.user_id, press.chat_id, fmt, t)
     await edit_html(press.message, text)
 
 

@@ -8,7 +8,8 @@ import logging
 from telegram import Update
 
 from bot.domain import messages
-from bot.telegram.chat import command, reply
+from bot.domain.i18n import ENGLISH
+from bot.telegram.chat import command, reply, translator
 from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -16,33 +17,36 @@ log = logging.getLogger(__name__)
 
 async def on_help(update: Update, context: BotContext) -> None:
     if update.effective_message:
-        await reply(update.effective_message, messages.HELP)
+        t = await translator(update, context)
+        await reply(update.effective_message, messages.help_text(t, context.bot.username))
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
     """Stop waiting for a retyped line or a new title."""
-    found = command(update, context)
+    found = await command(update, context)
     if found is None:
         return
     waited = await context.services.storage.users.cancel_waits(found.user.id)
-    await reply(
-        found.message, messages.RETYPE_CANCELLED if waited else messages.NO_RETYPE_TO_CANCEL
-    )
+    answer = messages.RETYPE_CANCELLED if waited else messages.NO_RETYPE_TO_CANCEL
+    await reply(found.message, found.t(answer))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:
     if update.effective_message:
-        await reply(update.effective_message, messages.UNSUPPORTED_MESSAGE)
+        t = await translator(update, context)
+        await reply(update.effective_message, t(messages.UNSUPPORTED_MESSAGE))
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
     if update.edited_message:
-        await update.edited_message.reply_text(messages.EDITED_IGNORED)
+        t = await translator(update, context)
+        await update.edited_message.reply_text(t(messages.EDITED_IGNORED))
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:
     if update.effective_message:
-        await reply(update.effective_message, messages.UNKNOWN_COMMAND)
+        t = await translator(update, context)
+        await reply(update.effective_message, t(messages.UNKNOWN_COMMAND))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -50,6 +54,12 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("event=handler_error", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, messages.SOMETHING_WENT_WRONG)
+            t = await translator(update, context)
+        except RuntimeError:  # the services are not running (start-up or shutdown)
+            t = ENGLISH
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, t(messages.SOMETHING_WENT_WRONG)
+            )
         except Exception:  # the error report itself must never raise
             log.warning("event=error_reply_failed", exc_info=True)

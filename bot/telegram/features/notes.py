@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
 from bot.domain import messages
+from bot.domain.i18n import Translator
 from bot.domain.models import Note
 from bot.domain.paging import Page
 from bot.domain.review import TextRejected, clean_title
@@ -40,59 +41,62 @@ _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: '²'.isdigit() is
 
 
 def notes_keyboard(
-    buttons: ButtonCodec, user_id: int, notes: list[Note], page: Page
+    buttons: ButtonCodec, user_id: int, t: Translator, notes: list[Note], page: Page
 ) -> InlineKeyboardMarkup:
     back = Back(page=page.number)
     rows = [
         [
             buttons.button(
-                user_id, messages.note_button(note), Kind.OPEN_NOTE, NoteRef(note.id, back)
+                user_id, messages.note_button(t, note), Kind.OPEN_NOTE, NoteRef(note.id, back)
             )
         ]
         for note in notes
     ]
-    pager = buttons.pager(user_id, page, Kind.NOTES_PAGE, PageRef)
+    pager = buttons.pager(user_id, t, page, Kind.NOTES_PAGE, PageRef)
     return InlineKeyboardMarkup([*rows, pager] if pager else rows)
 
 
-def _back_button(buttons: ButtonCodec, user_id: int, back: Back) -> InlineKeyboardButton:
+def _back_button(
+    buttons: ButtonCodec, user_id: int, t: Translator, back: Back
+) -> InlineKeyboardButton:
     if back.search_id is not None:
         ref = SearchRef(back.search_id, back.page)
-        return buttons.button(user_id, messages.BACK_TO_RESULTS, Kind.SEARCH_PAGE, ref)
-    return buttons.button(user_id, messages.BACK_TO_NOTES, Kind.NOTES_PAGE, PageRef(back.page))
+        return buttons.button(user_id, t(messages.BACK_TO_RESULTS), Kind.SEARCH_PAGE, ref)
+    return buttons.button(user_id, t(messages.BACK_TO_NOTES), Kind.NOTES_PAGE, PageRef(back.page))
 
 
 def note_keyboard(
-    buttons: ButtonCodec, user_id: int, note: Note, back: Back
+    buttons: ButtonCodec, user_id: int, t: Translator, note: Note, back: Back
 ) -> InlineKeyboardMarkup:
     ref = NoteRef(note.id, back)
     rows = []
     if note.pending_lines:
         rows.append(
-            [buttons.button(user_id, messages.REVIEW_PENDING_BUTTON, Kind.REVIEW_AGAIN, ref)]
+            [buttons.button(user_id, t(messages.REVIEW_PENDING_BUTTON), Kind.REVIEW_AGAIN, ref)]
         )
     if note.pages:
         label = messages.SHOW_PHOTOS_BUTTON if len(note.pages) > 1 else messages.SHOW_PHOTO_BUTTON
-        rows.append([buttons.button(user_id, label, Kind.SHOW_PAGES, ref)])
+        rows.append([buttons.button(user_id, t(label), Kind.SHOW_PAGES, ref)])
     rows.append(
         [
-            buttons.button(user_id, messages.RENAME_BUTTON, Kind.RENAME, ref),
-            buttons.button(user_id, messages.DELETE_BUTTON, Kind.ASK_DELETE, ref),
+            buttons.button(user_id, t(messages.RENAME_BUTTON), Kind.RENAME, ref),
+            buttons.button(user_id, t(messages.DELETE_BUTTON), Kind.ASK_DELETE, ref),
         ]
     )
-    rows.append([_back_button(buttons, user_id, back)])
+    rows.append([_back_button(buttons, user_id, t, back)])
     return InlineKeyboardMarkup(rows)
 
 
 def confirm_delete_keyboard(
-    buttons: ButtonCodec, user_id: int, note: Note, back: Back
+    buttons: ButtonCodec, user_id: int, t: Translator, note: Note, back: Back
 ) -> InlineKeyboardMarkup:
     ref = NoteRef(note.id, back)
+    confirm = t(messages.CONFIRM_DELETE_BUTTON)
     return InlineKeyboardMarkup(
         [
             [
-                buttons.button(user_id, messages.CONFIRM_DELETE_BUTTON, Kind.CONFIRM_DELETE, ref),
-                buttons.button(user_id, messages.KEEP_NOTE_BUTTON, Kind.OPEN_NOTE, ref),
+                buttons.button(user_id, confirm, Kind.CONFIRM_DELETE, ref),
+                buttons.button(user_id, t(messages.KEEP_NOTE_BUTTON), Kind.OPEN_NOTE, ref),
             ]
         ]
     )
@@ -102,24 +106,24 @@ def confirm_delete_keyboard(
 
 
 async def notes_page(
-    svc: Services, user_id: int, number: int
+    svc: Services, user_id: int, t: Translator, number: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = Page.of(number, NOTES_PAGE, await svc.storage.notes.count(user_id))
     notes = await svc.storage.notes.page(user_id, limit=page.size, offset=page.offset)
-    keyboard = notes_keyboard(svc.buttons, user_id, notes, page) if notes else None
-    return messages.notes_list(notes, page), keyboard
+    keyboard = notes_keyboard(svc.buttons, user_id, t, notes, page) if notes else None
+    return messages.notes_list(t, notes, page), keyboard
 
 
 async def _back_view(
-    svc: Services, user_id: int, back: Back
+    svc: Services, user_id: int, t: Translator, back: Back
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The list a note was opened from (notes page or search results), as (text, keyboard)."""
     if back.search_id is not None:
-        view = await search_page(svc, user_id, back.search_id, back.page)
+        view = await search_page(svc, user_id, t, back.search_id, back.page)
         if view is not None:
             return view
-        return await notes_page(svc, user_id, 0)
-    return await notes_page(svc, user_id, back.page)
+        return await notes_page(svc, user_id, t, 0)
+    return await notes_page(svc, user_id, t, back.page)
 
 
 async def _own_note(press: Press, context: BotContext) -> tuple[Note, NoteRef] | None:
@@ -127,7 +131,7 @@ async def _own_note(press: Press, context: BotContext) -> tuple[Note, NoteRef] |
     ref = press.args(NoteRef)
     note = await context.services.storage.notes.get(press.user_id, ref.note_id)
     if note is None:
-        await press.refuse_stale(messages.NOTE_GONE)
+        await press.refuse_stale(press.t(messages.NOTE_GONE))
         return None
     return note, ref
 
@@ -142,12 +146,13 @@ async def on_notes(update: Update, context: BotContext) -> None:
         return
     wanted = found.args[0] if found.args else ""
     number = int(wanted) - 1 if _PAGE_NUMBER.fullmatch(wanted) else 0
-    text, keyboard = await notes_page(context.services, found.user.id, number)
+    text, keyboard = await notes_page(context.services, found.user.id, found.t, number)
     await reply(found.message, text, keyboard)
 
 
 async def on_notes_page(press: Press, context: BotContext) -> None:
-    text, keyboard = await notes_page(context.services, press.user_id, press.args(PageRef).page)
+    page = press.args(PageRef).page
+    text, keyboard = await notes_page(context.services, press.user_id, press.t, page)
     await press.show(text, keyboard)
 
 
@@ -160,9 +165,9 @@ async def on_open_note(press: Press, context: BotContext) -> None:
     await send_reply(
         context.bot,
         press.chat_id,
-        messages.note_view(note),
+        messages.note_view(press.t, note),
         edit_message_id=press.message.message_id if press.message else None,
-        keyboard=note_keyboard(context.services.buttons, press.user_id, note, ref.back),
+        keyboard=note_keyboard(context.services.buttons, press.user_id, press.t, note, ref.back),
     )
 
 
@@ -173,7 +178,7 @@ async def on_review_again(press: Press, context: BotContext) -> None:
         return
     note, _ = found
     svc = context.services
-    await press.answer(messages.review_again(len(note.pending_lines)))
+    await press.answer(messages.review_again(press.t, len(note.pending_lines)))
     await send_review_prompts(
         context.bot,
         svc.storage,
@@ -181,6 +186,7 @@ async def on_review_again(press: Press, context: BotContext) -> None:
         user_id=press.user_id,
         chat_id=press.chat_id,
         lines=note.pending_lines,
+        t=press.t,
     )
 
 
@@ -190,9 +196,9 @@ async def on_show_pages(press: Press, context: BotContext) -> None:
     if found is None:
         return
     note, _ = found
-    await press.answer(messages.SENDING_PHOTOS)
+    await press.answer(press.t(messages.SENDING_PHOTOS))
     for number, page in enumerate(note.pages):
-        caption = messages.page_caption(note, number, len(note.pages))
+        caption = messages.page_caption(press.t, note, number, len(note.pages))
         if page.as_file:
             await context.bot.send_document(
                 press.chat_id, page.file_id, caption=caption, parse_mode=ParseMode.HTML
@@ -210,15 +216,17 @@ async def on_rename(press: Press, context: BotContext) -> None:
             press.user_id, press.args(NoteRef).note_id, press.chat_id
         )
     except NoteNotFound:
-        await press.refuse_stale(messages.NOTE_GONE)
+        await press.refuse_stale(press.t(messages.NOTE_GONE))
         return
-    await press.answer(messages.SEND_TITLE)
+    await press.answer(press.t(messages.SEND_TITLE))
     await context.bot.send_message(
-        press.chat_id, messages.rename_prompt(note), parse_mode=ParseMode.HTML
+        press.chat_id, messages.rename_prompt(press.t, note), parse_mode=ParseMode.HTML
     )
 
 
-async def finish_rename(context: BotContext, message: Message, user_id: int, note: Note) -> None:
+async def finish_rename(
+    context: BotContext, message: Message, user_id: int, t: Translator, note: Note
+) -> None:
     """The awaited title arrived: store it and confirm."""
     try:
         title = clean_title(message.text)
@@ -229,13 +237,13 @@ async def finish_rename(context: BotContext, message: Message, user_id: int, not
         log.info("event=message_already_handled user=%d note=%d", user_id, note.id)
         return
     except TextRejected as rejected:
-        await reply(message, messages.esc(messages.refusal(rejected.reason)))
+        await reply(message, messages.esc(messages.refusal(t, rejected.reason)))
         return
     except NoteNotFound:
-        await reply(message, messages.NOTE_GONE)
+        await reply(message, t(messages.NOTE_GONE))
         return
     log.info("event=note_renamed user=%d note=%d", user_id, note.id)
-    await reply(message, messages.renamed(note))
+    await reply(message, messages.renamed(t, note))
 
 
 async def on_ask_delete(press: Press, context: BotContext) -> None:
@@ -243,19 +251,21 @@ async def on_ask_delete(press: Press, context: BotContext) -> None:
     if found is None:
         return
     note, ref = found
-    keyboard = confirm_delete_keyboard(context.services.buttons, press.user_id, note, ref.back)
-    await press.show(messages.confirm_delete(note), keyboard)
+    svc, t = context.services, press.t
+    keyboard = confirm_delete_keyboard(svc.buttons, press.user_id, t, note, ref.back)
+    await press.show(messages.confirm_delete(t, note), keyboard)
 
 
 async def on_confirm_delete(press: Press, context: BotContext) -> None:
-    svc = context.services
+    svc, t = context.services, press.t
     ref = press.args(NoteRef)
     if not await svc.storage.delete_note(press.user_id, ref.note_id):
-        await press.refuse_stale(messages.NOTE_GONE)
+        await press.refuse_stale(t(messages.NOTE_GONE))
         return
     log.info("event=note_deleted user=%d note=%d", press.user_id, ref.note_id)
-    text, keyboard = await _back_view(svc, press.user_id, ref.back)
-    await press.show(f"{messages.NOTE_DELETED}\n\n{text}", keyboard, toast=messages.NOTE_DELETED)
+    text, keyboard = await _back_view(svc, press.user_id, t, ref.back)
+    deleted = t(messages.NOTE_DELETED)
+    await press.show(f"{deleted}\n\n{text}", keyboard, toast=deleted)
 
 
 BUTTONS: dict[Kind, ButtonHandler] = {

@@ -10,6 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
 from bot.domain import messages
+from bot.domain.i18n import Translator
 from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
 from bot.storage import AlreadyHandled, LineAlreadyResolved, LineNotFound, Storage
@@ -27,14 +28,16 @@ ACTIONS = {
 }
 
 
-def review_keyboard(buttons: ButtonCodec, user_id: int, line: Line) -> InlineKeyboardMarkup:
+def review_keyboard(
+    buttons: ButtonCodec, user_id: int, t: Translator, line: Line
+) -> InlineKeyboardMarkup:
     ref = LineRef(line.id)
     return InlineKeyboardMarkup(
         [
             [
-                buttons.button(user_id, messages.KEEP_BUTTON, Kind.KEEP, ref),
-                buttons.button(user_id, messages.RETYPE_BUTTON, Kind.RETYPE, ref),
-                buttons.button(user_id, messages.DROP_BUTTON, Kind.DROP, ref),
+                buttons.button(user_id, t(messages.KEEP_BUTTON), Kind.KEEP, ref),
+                buttons.button(user_id, t(messages.RETYPE_BUTTON), Kind.RETYPE, ref),
+                buttons.button(user_id, t(messages.DROP_BUTTON), Kind.DROP, ref),
             ]
         ]
     )
@@ -48,6 +51,7 @@ async def send_review_prompts(
     user_id: int,
     chat_id: int,
     lines: list[Line],
+    t: Translator,
     crops: Mapping[int, bytes] | None = None,
 ) -> None:
     """One prompt per line, each recorded on its line so a reply to it retypes that line.
@@ -56,43 +60,43 @@ async def send_review_prompts(
     the prompt as its caption; one without (no box, or not cut) as text.
     """
     for line in lines:
-        keyboard = review_keyboard(buttons, user_id, line)
+        keyboard = review_keyboard(buttons, user_id, t, line)
         crop = (crops or {}).get(line.id)
         if crop is not None:
             sent = await bot.send_photo(
                 chat_id,
                 crop,
-                caption=messages.review_prompt(line),
+                caption=messages.review_prompt(t, line),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
         else:
             sent = await bot.send_message(
                 chat_id,
-                messages.review_prompt(line),
+                messages.review_prompt(t, line),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
         await storage.notes.set_review_message(user_id, line.id, sent.message_id)
 
 
-async def announce_if_complete(bot: Bot, note: Note) -> None:
+async def announce_if_complete(bot: Bot, t: Translator, note: Note) -> None:
     if note.is_complete:
-        await send_reply(bot, note.chat_id, messages.note_complete(note))
+        await send_reply(bot, note.chat_id, messages.note_complete(t, note))
 
 
 async def on_review_button(press: Press, context: BotContext) -> None:
     """Keep / Retype / Drop on a line under review."""
-    svc = context.services
+    svc, t = context.services, press.t
     action = ACTIONS[press.kind]
     line_id = press.args(LineRef).line_id
     try:
         if action is ReviewAction.RETYPE:
             line = await svc.storage.users.await_retype(press.user_id, line_id, press.chat_id)
             await press.show(
-                messages.retype_request(line),
-                review_keyboard(svc.buttons, press.user_id, line),
-                toast=messages.SEND_CORRECTION,
+                messages.retype_request(t, line),
+                review_keyboard(svc.buttons, press.user_id, t, line),
+                toast=t(messages.SEND_CORRECTION),
             )
             return
         line, note = await svc.storage.resolve_line(press.user_id, line_id, action)
@@ -100,12 +104,12 @@ async def on_review_button(press: Press, context: BotContext) -> None:
         await press.refuse_stale()
         return
     except LineAlreadyResolved as resolved:
-        await press.show(messages.review_done(resolved.line), toast=messages.ALREADY_RESOLVED)
+        await press.show(messages.review_done(t, resolved.line), toast=t(messages.ALREADY_RESOLVED))
         return
     log.info("event=line_reviewed user=%d line=%d action=%s", press.user_id, line_id, action)
     toast = messages.KEPT if action is ReviewAction.KEEP else messages.DROPPED
-    await press.show(messages.review_done(line), toast=toast)
-    await announce_if_complete(context.bot, note)
+    await press.show(messages.review_done(t, line), toast=t(toast))
+    await announce_if_complete(context.bot, t, note)
 
 
 BUTTONS: dict[Kind, ButtonHandler] = {kind: on_review_button for kind in ACTIONS}
@@ -150,7 +154,9 @@ def message_ref(message: Message) -> MessageRef:
     return MessageRef(message.chat_id, message.message_id)
 
 
-async def retype(context: BotContext, message: Message, user_id: int, line: Line) -> None:
+async def retype(
+    context: BotContext, message: Message, user_id: int, t: Translator, line: Line
+) -> None:
     """Store the message's text as the line's, and say so where the user is looking."""
     svc = context.services
     try:
@@ -162,18 +168,18 @@ async def retype(context: BotContext, message: Message, user_id: int, line: Line
         log.info("event=message_already_handled user=%d line=%d", user_id, line.id)
         return
     except TextRejected as rejected:
-        await reply(message, messages.esc(messages.refusal(rejected.reason)))
+        await reply(message, messages.esc(messages.refusal(t, rejected.reason)))
         return
     except LineAlreadyResolved as resolved:
-        await reply(message, messages.review_done(resolved.line))
+        await reply(message, messages.review_done(t, resolved.line))
         return
     except LineNotFound:
-        await reply(message, messages.NOTHING_TO_RETYPE)
+        await reply(message, t(messages.NOTHING_TO_RETYPE))
         return
     log.info("event=line_reviewed user=%d line=%d action=retype", user_id, line.id)
     if line.review_message_id is not None:
         await edit_text(
-            context.bot, message.chat_id, line.review_message_id, messages.review_done(line)
+            context.bot, message.chat_id, line.review_message_id, messages.review_done(t, line)
         )
-    await reply(message, messages.line_saved(line, note))
-    await announce_if_complete(context.bot, note)
+    await reply(message, messages.line_saved(t, line, note))
+    await announce_if_complete(context.bot, t, note)

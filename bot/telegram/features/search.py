@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain import messages
+from bot.domain.i18n import Translator
 from bot.domain.paging import Page
 from bot.storage.search_query import build_fts_query
 from bot.telegram.buttons import (
@@ -23,25 +24,33 @@ SEARCH_PAGE = 5
 
 
 def results_keyboard(
-    buttons: ButtonCodec, user_id: int, note_ids: list[int], search_id: int, page: Page
+    buttons: ButtonCodec,
+    user_id: int,
+    t: Translator,
+    note_ids: list[int],
+    search_id: int,
+    page: Page,
 ) -> InlineKeyboardMarkup:
     back = Back(page=page.number, search_id=search_id)
     rows = [
         [
             buttons.button(
-                user_id, messages.open_note_button(note_id), Kind.OPEN_NOTE, NoteRef(note_id, back)
+                user_id,
+                messages.open_note_button(t, note_id),
+                Kind.OPEN_NOTE,
+                NoteRef(note_id, back),
             )
         ]
         for note_id in note_ids
     ]
     pager = buttons.pager(
-        user_id, page, Kind.SEARCH_PAGE, lambda number: SearchRef(search_id, number)
+        user_id, t, page, Kind.SEARCH_PAGE, lambda number: SearchRef(search_id, number)
     )
     return InlineKeyboardMarkup([*rows, pager] if pager else rows)
 
 
 async def search_page(
-    svc: Services, user_id: int, search_id: int, number: int
+    svc: Services, user_id: int, t: Translator, search_id: int, number: int
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """A page of a saved search as (text, keyboard), or None if the search has expired."""
     words = await svc.storage.search.saved(user_id, search_id)
@@ -52,8 +61,10 @@ async def search_page(
     page = Page.of(number, SEARCH_PAGE, total)
     hits = await svc.storage.search.find(user_id, fts_query, limit=page.size, offset=page.offset)
     note_ids = [hit.note_id for hit in hits]
-    keyboard = results_keyboard(svc.buttons, user_id, note_ids, search_id, page) if hits else None
-    return messages.search_results(words, hits, page), keyboard
+    keyboard = (
+        results_keyboard(svc.buttons, user_id, t, note_ids, search_id, page) if hits else None
+    )
+    return messages.search_results(t, words, hits, page), keyboard
 
 
 async def on_search(update: Update, context: BotContext) -> None:
@@ -62,19 +73,19 @@ async def on_search(update: Update, context: BotContext) -> None:
         return
     svc = context.services
     if build_fts_query(found.text) is None:
-        await reply(found.message, messages.SEARCH_USAGE)
+        await reply(found.message, found.t(messages.SEARCH_USAGE))
         return
     search_id = await svc.storage.search.save(found.user.id, found.text)
-    view = await search_page(svc, found.user.id, search_id, 0)
+    view = await search_page(svc, found.user.id, found.t, search_id, 0)
     assert view is not None  # just saved, and the query is valid
     await reply(found.message, *view)
 
 
 async def on_search_page(press: Press, context: BotContext) -> None:
     ref = press.args(SearchRef)
-    view = await search_page(context.services, press.user_id, ref.search_id, ref.page)
+    view = await search_page(context.services, press.user_id, press.t, ref.search_id, ref.page)
     if view is None:
-        await press.refuse_stale(messages.SEARCH_EXPIRED)
+        await press.refuse_stale(press.t(messages.SEARCH_EXPIRED))
         return
     await press.show(*view)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain import messages
-from bot.telegram.chat import reply
+from bot.telegram.chat import reply, translator
 from bot.telegram.context import BotContext
 from bot.telegram.features.notes import finish_rename
 from bot.telegram.features.review import retype, retype_target
@@ -17,12 +17,13 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     svc = context.services
+    t = await translator(update, context)
     line = await retype_target(svc, message, user.id)
     if line is not None:
-        await retype(context, message, user.id, line)
+        await retype(context, message, user.id, t, line)
         return
     renaming = await svc.storage.users.rename_target(user.id, message.chat_id)
     if renaming is not None:
-        await finish_rename(context, message, user.id, renaming)
+        await finish_rename(context, message, user.id, t, renaming)
         return
-    await reply(message, messages.NOTHING_TO_RETYPE)
+    await reply(message, t(messages.NOTHING_TO_RETYPE))
