@@ -12,6 +12,7 @@ the same moment, could share.
 from __future__ import annotations
 
 import gettext
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,6 +21,8 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, format_percent
+
+log = logging.getLogger(__name__)
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "messages"
@@ -47,6 +50,29 @@ def N_(text: str) -> Msg:
 def normalize(code: str) -> str:
     """`pt-BR`, `pt_br` -> `pt_br`: Telegram's IETF tags and catalog folder names compared."""
     return code.strip().replace("-", "_").lower()
+
+
+class _Untranslated(gettext.NullTranslations):
+    """A catalog's fallback: the English text, and a warning (once per text) that a translation
+    is missing, so a catalog that fell behind the code shows up in the log, not just in chat."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._code = code
+        self._seen: set[str] = set()
+
+    def _missing(self, message: str) -> None:
+        if message not in self._seen:
+            self._seen.add(message)
+            log.warning("event=untranslated language=%s text=%r", self._code, message[:80])
+
+    def gettext(self, message: str) -> str:
+        self._missing(message)
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self._missing(msgid1)
+        return msgid1 if n == 1 else msgid2
 
 
 class Translator:
@@ -124,7 +150,9 @@ class Catalogs:
             mo = po.with_suffix(".mo")
             try:
                 with mo.open("rb") as compiled:
-                    translators[code] = Translator(code, gettext.GNUTranslations(compiled))
+                    translations = gettext.GNUTranslations(compiled)
+                translations.add_fallback(_Untranslated(code))
+                translators[code] = Translator(code, translations)
             except FileNotFoundError:
                 raise CatalogError(
                     f"{mo} is missing: compile the translations with `make setup` "

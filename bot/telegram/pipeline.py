@@ -327,10 +327,11 @@ class PhotoPipeline:
                 lines.extend(outcome.lines)
                 trial = trial or outcome.trial
                 log.info(
-                    "event=ocr_done job=%d user=%d lines=%d model=%s ocr_s=%.2f",
+                    "event=ocr_done job=%d user=%d lines=%d language=%s model=%s ocr_s=%.2f",
                     job.id,
                     job.user_id,
                     len(outcome.lines),
+                    language,
                     outcome.model,
                     outcome.elapsed_s,
                 )

@@ -58,7 +58,17 @@ HTML_TAGS = {
 }
 # Form fields that stay strings even when they look like JSON ("123", "true").
 STRING_FIELDS = frozenset(
-    {"text", "caption", "parse_mode", "callback_query_id", "url", "secret_token", "file_id"}
+    {
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_query_id",
+        "next_offset",
+        "url",
+        "secret_token",
+        "file_id",
+    }
 )
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -237,7 +247,10 @@ class FakeTelegram:
         self.photos: list[dict] = []  # sendPhoto: chat_id, file_id, data, caption, message_id
         self.edits: list[dict] = []  # editMessageText: chat_id, message_id, old_text, text
         self.deleted: list[tuple[int, int]] = []  # deleteMessage: (chat_id, message_id)
-        self.commands: list[dict] = []
+        self.commands: list[dict] = []  # the default menu (no scope, no language_code)
+        # (scope, language_code) -> commands; scope "default" or "chat:<id>", language "" = any
+        self.command_menus: dict[tuple[str, str], list[dict]] = {}
+        self.inline_answers: dict[str, dict] = {}  # inline_query_id -> answer params
         self.webhook: dict[str, Any] = {"url": "", "secret_token": None}
         self._users: dict[int, dict] = {}
         self._chats: dict[int, dict] = {}
@@ -345,12 +358,34 @@ class FakeTelegram:
         file_id = self._register(data, kind, ext)
         return file_id, self._files[file_id]["unique_id"]
 
-    def user(self, user_id: int, first_name: str = "User", username: str | None = None) -> dict:
-        """The User dict for `user_id`; the first call fixes the names."""
-        user = dict(id=user_id, is_bot=False, first_name=first_name, language_code="en")
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        username: str | None = None,
+        language_code: str = "en",
+    ) -> dict:
+        """The User dict for `user_id`; the first call fixes the names and app language."""
+        user = dict(id=user_id, is_bot=False, first_name=first_name, language_code=language_code)
         if username:
             user["username"] = username
         return dict(self._users.setdefault(user_id, user))
+
+    def set_language(self, user_id: int, language_code: str | None) -> None:
+        """The user switches their Telegram app's language (None: Telegram sends none)."""
+        user = self._users.setdefault(user_id, self.user(user_id))
+        if language_code is None:
+            user.pop("language_code", None)
+        else:
+            user["language_code"] = language_code
+
+    def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> dict:
+        """The user types `@bot query` in some chat; returns the InlineQuery (answer by `id`)."""
+        query_id = str(next(self._query_ids))
+        self._open_queries.add(query_id)
+        inline = {"id": query_id, "from": self.user(user_id), "query": query, "offset": offset}
+        inline["chat_type"] = "sender"
+        return self._queue(self._update("inline_query", inline))["inline_query"]
 
     def build_text_update(
         self,
@@ -540,6 +575,23 @@ class FakeTelegram:
     async def wait_for_callback_answer(self, callback_id: str, timeout: float = 10.0) -> dict:
         """The answerCallbackQuery params for the query `callback_id`, once the bot answered."""
         return await self.wait_for(lambda: self.callback_answers.get(callback_id), timeout)
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 10.0) -> dict:
+        """The answerInlineQuery params for the inline query `query_id` (its `results` with
+        each message's text also rendered, as `text_plain`), once the bot answered."""
+        return await self.wait_for(lambda: self.inline_answers.get(query_id), timeout)
+
+    def menu(self, language_code: str = "", *, chat_id: int | None = None) -> list[dict]:
+        """The commands a user would see, resolved as Telegram does for a private chat: the
+        chat's own menu, then the default menu for their language, then the default one."""
+        order = []
+        if chat_id is not None:
+            order += [(f"chat:{chat_id}", language_code), (f"chat:{chat_id}", "")]
+        order += [("default", language_code), ("default", "")]
+        for key in order:
+            if key in self.command_menus:
+                return self.command_menus[key]
+        return []
 
     # -- internals: state ------------------------------------------------------------------
 
@@ -824,12 +876,65 @@ class FakeTelegram:
         self._chat_id(params)
         return True
 
+    @staticmethod
+    def _menu_key(params: dict) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") not in ("default", "chat"):
+            raise bad_request(f"scope {scope.get('type')!r} is not implemented by FakeTelegram")
+        name = "default" if scope["type"] == "default" else f"chat:{scope.get('chat_id')}"
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("invalid language code specified")  # ISO 639-1, two letters
+        return name, language
+
     async def _api_setmycommands(self, params: dict) -> bool:
-        self.commands = params.get("commands") or []
+        commands = params.get("commands") or []
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        key = self._menu_key(params)
+        self.command_menus[key] = commands
+        if key == ("default", ""):
+            self.commands = commands
+        return True
+
+    async def _api_deletemycommands(self, params: dict) -> bool:
+        key = self._menu_key(params)
+        self.command_menus.pop(key, None)
+        if key == ("default", ""):
+            self.commands = []
         return True
 
     async def _api_getmycommands(self, params: dict) -> list[dict]:
-        return self.commands
+        return self.command_menus.get(self._menu_key(params), [])
+
+    async def _api_answerinlinequery(self, params: dict) -> bool:
+        query_id = str(params.get("inline_query_id"))
+        if query_id not in self._open_queries:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if len(set(ids)) != len(ids) or not all(1 <= len(i.encode()) <= 64 for i in ids):
+            duplicate = len(set(ids)) != len(ids)
+            raise bad_request("RESULT_ID_DUPLICATE" if duplicate else "RESULT_ID_INVALID")
+        if len(str(params.get("next_offset") or "").encode()) > 64:
+            raise bad_request("NEXT_OFFSET_INVALID")
+        for result in results:
+            if result.get("type") != "article" or not result.get("title"):
+                raise bad_request("RESULT_TYPE_INVALID")
+            content = result.get("input_message_content") or {}
+            text = {"text": content.get("message_text"), "parse_mode": content.get("parse_mode")}
+            rendered = self._text({**text, "entities": content.get("entities")})
+            result["input_message_content"] = {**content, "text_plain": rendered["text_plain"]}
+        self._open_queries.discard(query_id)
+        self.inline_answers[query_id] = params
+        return True
 
     def _media(self, params: dict, key: str, kind: str, default_name: str) -> tuple[str, str]:
         """(file_id, file name) of an upload, or of a file Telegram has (sent by file_id)."""
