@@ -50,6 +50,11 @@ async def test_inline_query_finds_only_the_askers_notes(telegram, settings_for, 
     assert ids(bob_found) == [bobs.id]
     assert ids(bob_honey) == []
     assert ids(nothing) == []
+    assert nothing["button"] == {
+        "text": "No notes found · open the bot",
+        "start_parameter": "inline",
+    }
+    assert "button" not in found
     alice_answers = json.dumps([found, latest])
     assert "Bob" not in alice_answers
     assert "secret" not in alice_answers
@@ -103,3 +108,14 @@ async def test_inline_answers_in_the_users_language_and_respects_the_allowlist(
     assert outsider["results"] == []
     assert outsider_all["results"] == []
     assert outsider["is_personal"] is True
+    assert outsider["button"]["text"] == "Sorry, this bot is private."
+
+
+async def test_a_failing_inline_query_says_sorry(telegram, settings_for, ocr_pool):
+    """A real fault: the database is closed under the running bot."""
+    telegram.user(LAN, "Lan", language_code="vi")
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        await app.bot_data.services.storage.close()
+        answer = await ask(telegram, LAN, "sữa")
+    assert answer["results"] == []
+    assert answer["button"]["text"] == "Xin lỗi, đã có lỗi xảy ra. Bạn vui lòng thử lại."

@@ -9,7 +9,15 @@ from contextlib import asynccontextmanager
 
 import pytest
 from PIL import Image
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import (
@@ -249,3 +257,47 @@ async def test_webhook_style_updates_are_built_but_not_queued(tg: FakeTelegram):
         await tg.wait_for_message(ALICE, lambda m: m["text"] == "echo: /start now")
         await app.bot.delete_webhook()
     assert tg.webhook["url"] == ""
+
+
+async def test_command_menus_per_scope_and_language(tg: FakeTelegram):
+    async with running(tg) as app:
+        bot = app.bot
+        await bot.set_my_commands([BotCommand("notes", "Your notes")])
+        await bot.set_my_commands([BotCommand("notes", "Ghi chú")], language_code="vi")
+        await bot.set_my_commands([BotCommand("notes", "Mine")], scope=BotCommandScopeChat(ALICE))
+        with pytest.raises(BadRequest, match="language code"):
+            await bot.set_my_commands([BotCommand("notes", "x")], language_code="vi_VN")
+        with pytest.raises(BadRequest, match=r"(?i)description_invalid"):
+            await bot.set_my_commands([BotCommand("notes", "x" * 257)])
+        vi = await bot.get_my_commands(language_code="vi")
+        assert tg.menu("vi", chat_id=ALICE)[0]["description"] == "Mine"
+        await bot.delete_my_commands(scope=BotCommandScopeChat(ALICE))
+    assert vi[0].description == "Ghi chú"
+    assert tg.commands == [{"command": "notes", "description": "Your notes"}]
+    assert tg.menu("vi", chat_id=ALICE)[0]["description"] == "Ghi chú"
+    assert tg.menu("de", chat_id=ALICE)[0]["description"] == "Your notes"
+
+
+async def test_inline_query_answers_are_checked_and_rendered(tg: FakeTelegram):
+    async with running(tg) as app:
+        bot = app.bot
+
+        def article(result_id: str, text: str) -> InlineQueryResultArticle:
+            content = InputTextMessageContent(text, parse_mode=ParseMode.HTML)
+            return InlineQueryResultArticle(result_id, "A title", content)
+
+        query = tg.send_inline_query(ALICE, "milk")
+        await bot.answer_inline_query(query["id"], [article("1", "<b>Milk</b> &amp; honey")])
+        answer = await tg.wait_for_inline_answer(query["id"])
+        with pytest.raises(BadRequest, match=r"(?i)query id is invalid"):  # answered already
+            await bot.answer_inline_query(query["id"], [])
+        second = tg.send_inline_query(ALICE, "x", offset="10")
+        with pytest.raises(BadRequest, match=r"(?i)duplicate"):
+            await bot.answer_inline_query(second["id"], [article("1", "a"), article("1", "b")])
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.answer_inline_query(second["id"], [article("1", "x" * 4097)])
+        with pytest.raises(BadRequest, match="parse entities"):
+            await bot.answer_inline_query(second["id"], [article("1", "<b>open")])
+    assert answer["results"][0]["input_message_content"]["text_plain"] == "Milk & honey"
+    assert second["offset"] == "10"
+    assert second["from"]["language_code"] == "en"

@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler, filte
 
 from bot.domain import messages
 from bot.domain.i18n import Catalogs
+from bot.telegram.chat import INLINE_CACHE_S, open_bot_button
 from bot.telegram.context import BotContext
 
 
@@ -30,7 +31,6 @@ class AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = AddressedToBot()
-INLINE_CACHE_S = 10  # inline answers are personal and change as notes do: cache them briefly
 
 
 def allowlist_guard(allowed: frozenset[int]) -> BaseHandler[Update, BotContext, None]:
@@ -46,7 +46,12 @@ def allowlist_guard(allowed: frozenset[int]) -> BaseHandler[Update, BotContext, 
         if update.callback_query is not None:
             await update.callback_query.answer(t(messages.NOT_ALLOWED), show_alert=True)
         elif update.inline_query is not None:
-            await update.inline_query.answer([], is_personal=True, cache_time=INLINE_CACHE_S)
+            await update.inline_query.answer(
+                [],
+                is_personal=True,
+                cache_time=INLINE_CACHE_S,
+                button=open_bot_button(t(messages.NOT_ALLOWED)),
+            )
         elif (
             update.effective_message is not None
             and update.effective_chat is not None

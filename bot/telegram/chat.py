@@ -1,17 +1,20 @@
-"""What every command handler needs: replying in HTML, the command's parts and the sender's
-language, the private-chat rule for personal data."""
+"""What every handler needs: replying in HTML, the command's parts and the sender's language,
+the private-chat rule for personal data, and how an inline answer says "nothing" politely."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardMarkup, InlineQueryResultsButton, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.telegram.context import BotContext
 from bot.telegram.locale import user_translator
+
+INLINE_CACHE_S = 10  # inline answers are personal and change as notes do: cached briefly
+START_PARAMETER = "inline"  # the button above inline results opens the bot with /start inline
 
 
 async def reply(
@@ -62,3 +65,9 @@ async def private_command(update: Update, context: BotContext) -> Command | None
         await reply(found.message, found.t(messages.PRIVATE_ONLY))
         return None
     return found
+
+
+def open_bot_button(text: str) -> InlineQueryResultsButton:
+    """A line above inline results that opens the private chat with the bot: how an inline
+    answer says "no notes", "private" or "sorry" (Telegram shows no text otherwise)."""
+    return InlineQueryResultsButton(text=text, start_parameter=START_PARAMETER)

@@ -925,6 +925,12 @@ class FakeTelegram:
             raise bad_request("RESULT_ID_DUPLICATE" if duplicate else "RESULT_ID_INVALID")
         if len(str(params.get("next_offset") or "").encode()) > 64:
             raise bad_request("NEXT_OFFSET_INVALID")
+        button = params.get("button")
+        if button is not None and (
+            not 1 <= len(button.get("text", "")) <= 64
+            or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", button.get("start_parameter", ""))
+        ):
+            raise bad_request("BUTTON_TEXT_INVALID")
         for result in results:
             if result.get("type") != "article" or not result.get("title"):
                 raise bad_request("RESULT_TYPE_INVALID")

@@ -172,6 +172,10 @@ def search_results(t: Translator, query: str, hits: list[SearchHit], page: Page)
 
 # --- inline mode: a note offered in any chat, and the text it posts ---
 
+# Shown above the (empty) results, as a button that opens the chat with the bot: at most 64
+# characters.
+INLINE_NOTHING = N_("No notes found · open the bot")
+
 
 def inline_title(t: Translator, note_id: int, title: str | None) -> str:
     return f"#{note_id} · {' '.join(title.split())}" if title else t(NOTE_NUMBER, id=note_id)

@@ -9,7 +9,7 @@ from telegram import Update
 
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH
-from bot.telegram.chat import command, reply, translator
+from bot.telegram.chat import command, open_bot_button, reply, translator
 from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -52,14 +52,18 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log with a traceback and tell the user politely; the bot keeps running."""
     log.error("event=handler_error", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            t = await translator(update, context)
-        except RuntimeError:  # the services are not running (start-up or shutdown)
-            t = ENGLISH
-        try:
-            await context.bot.send_message(
-                update.effective_chat.id, t(messages.SOMETHING_WENT_WRONG)
-            )
-        except Exception:  # the error report itself must never raise
-            log.warning("event=error_reply_failed", exc_info=True)
+    if not isinstance(update, Update):
+        return
+    try:
+        t = await translator(update, context)
+    except RuntimeError:  # the services are not running (start-up or shutdown)
+        t = ENGLISH
+    sorry = t(messages.SOMETHING_WENT_WRONG)
+    try:
+        if update.inline_query is not None:  # no chat to write to: a line above the results
+            button = open_bot_button(sorry)
+            await update.inline_query.answer([], is_personal=True, cache_time=0, button=button)
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, sorry)
+    except Exception:  # the error report itself must never raise
+        log.warning("event=error_reply_failed", exc_info=True)

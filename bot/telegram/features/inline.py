@@ -19,7 +19,7 @@ from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Note, SearchHit
 from bot.storage.search_query import build_fts_query
-from bot.telegram.access import INLINE_CACHE_S
+from bot.telegram.chat import INLINE_CACHE_S, open_bot_button
 from bot.telegram.context import BotContext, Services
 from bot.telegram.locale import user_translator
 from bot.telegram.text import fit_one
@@ -87,4 +87,5 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         cache_time=INLINE_CACHE_S,
         is_personal=True,
         next_offset=str(offset + INLINE_PAGE) if more and offset < MAX_OFFSET else "",
+        button=open_bot_button(t(messages.INLINE_NOTHING)) if not found and not offset else None,
     )
