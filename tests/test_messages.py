@@ -3,6 +3,7 @@ or sent as a file (`bot.telegram.text`), never cut."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 from bot.domain import messages
@@ -21,6 +22,7 @@ from bot.telegram.text import (
     MAX_SPLIT_MESSAGES,
     TELEGRAM_TEXT_LIMIT,
     fit,
+    fit_one,
     split_for_telegram,
     utf16_len,
 )
@@ -145,3 +147,20 @@ def test_notes_list_and_paging_label() -> None:
     text = messages.notes_list(EN, notes, Page.of(1, 2, 5))
     assert "Your notes</b> (5) (page 2 of 3)" in text
     assert messages.notes_list(EN, [], Page.of(0, 5, 0)) == EN(messages.NO_NOTES)
+
+
+def test_one_message_is_cut_at_a_line_with_a_notice_counting_as_telegram_does() -> None:
+    """An inline result's text: one message whatever the note's length (Telegram counts the
+    rendered text in UTF-16 units: `&lt;` is one character, an emoji two)."""
+    short = messages.LongText("<b>Title</b>", "a < b\nline two", notice="[cut]")
+    assert fit_one(short) == "<b>Title</b>\na &lt; b\nline two"
+    lines = [f"😀 {i:03d} <tag> " + "w" * 50 for i in range(200)]  # ~13k units
+    cut = fit_one(messages.LongText("<b>Title</b>", "\n".join(lines), notice="[cut]"))
+    plain = html.unescape(cut.replace("<b>", "").replace("</b>", ""))
+    assert utf16_len(plain) <= TELEGRAM_TEXT_LIMIT
+    assert utf16_len(plain) > TELEGRAM_TEXT_LIMIT - 100  # as much as fits
+    assert plain.startswith("Title\n😀 000 <tag> ")
+    assert plain.endswith("\n[cut]")
+    kept = plain.split("\n")[1:-1]
+    assert kept == lines[: len(kept)]  # whole lines, in order
+    assert messages.shared_note(EN, note_with([])).body == "(empty)"

@@ -1,5 +1,6 @@
 """Telegram's text mechanics: how long a text is as Telegram counts it, and how a long text is
-fitted into messages (split at line boundaries, or sent as a file) without cutting anything."""
+fitted into messages (split at line boundaries, or sent as a file) without cutting anything;
+only where one message is all there can be (an inline result) is a text cut, and said so."""
 
 from __future__ import annotations
 
