@@ -79,7 +79,7 @@ async def test_status_shows_each_photos_place_in_the_queue(telegram, settings_fo
         for user in users
     }
     places = sorted(
-        int(found.group(1)) if (found := re.search(r"(\d+) photo\(s\) ahead", h[0])) else 0
+        int(found.group(1)) if (found := re.search(r"(\d+) photos? ahead", h[0])) else 0
         for h in histories.values()
     )
     assert places == [0, 1, 2], histories

@@ -42,7 +42,7 @@ def allowlist_guard(allowed: frozenset[int]) -> BaseHandler[Update, BotContext, 
             return
         # Nothing of theirs is stored: their Telegram language is all there is to go by.
         catalogs = context.bot_data.catalogs or Catalogs.english_only()
-        t = catalogs.get(catalogs.match(user.language_code if user else None))
+        t = catalogs.choose(None, user.language_code if user else None)
         if update.callback_query is not None:
             await update.callback_query.answer(t(messages.NOT_ALLOWED), show_alert=True)
         elif update.inline_query is not None:

@@ -30,7 +30,7 @@ from bot.telegram.menus import remove_user_commands
 log = logging.getLogger(__name__)
 
 RESET_WORDS = {"default", "reset", "off"}
-DEFAULT_CHOICE = "-"  # the language button that goes back to OCR_LANGUAGE
+DEFAULT_CHOICE = "-"  # the language button that goes back to the default (`user_ocr_language`)
 
 
 # --- /lang ---
