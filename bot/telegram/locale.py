@@ -48,3 +48,11 @@ async def default_ocr_language(ocr: OcrBackend, settings: Settings, interface: s
         log.warning("event=ocr_language_check_failed language=%s error=%s", suggested, error)
         usable = False
     return suggested if usable else settings.ocr_language
+
+
+async def warm_up(ocr: OcrPool, settings: Settings, catalogs: Catalogs) -> None:
+    """Load the engine, then check each language's default OCR language (the answers are
+    cached), so no user's first photo or /settings waits behind the check."""
+    await ocr.warm_up()
+    for code in catalogs.codes:
+        await default_ocr_language(ocr, settings, code)
