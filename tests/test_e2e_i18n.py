@@ -173,3 +173,41 @@ async def test_command_menu_is_set_for_each_language(telegram, settings_for, ocr
     assert vietnamese[0]["description"] == "Ghi chú của bạn, mới nhất trước"
     assert telegram.menu("vi") == vietnamese
     assert telegram.menu("de") == english  # no German catalog: the default menu
+
+
+VIETNAMESE = ["Tiếng Việt có dấu", "Nhớ tưới cây", "Đi chợ sáng mai"]
+
+
+def first_line(result: dict) -> str:
+    return plain(result).split("\n")[1]
+
+
+async def test_a_vietnamese_users_photos_are_read_as_vietnamese_until_lang_says_otherwise(
+    telegram, settings_for, ocr_pool
+):
+    """The engine's Vietnamese model keeps (some of) the diacritics the English one drops: the
+    same photo comes back with them for Lan, without them for Alice, and without them for Lan
+    once she chose English with /lang."""
+    telegram.user(ALICE, "Alice", language_code="en")
+    telegram.user(LAN, "Lan", language_code="vi")
+
+    async def read(user_id: int, size: int, word: str) -> str:
+        sent = telegram.send_photo(user_id, render_note(VIETNAMESE, size=size))
+        result = await telegram.wait_for_message(
+            user_id,
+            lambda m: f"{word} #" in plain(m),
+            after=sent["message_id"],
+            timeout=OCR_TIMEOUT,
+        )
+        return first_line(result)
+
+    async with running_bot(settings_for(telegram, confidence_threshold=0), ocr_pool):
+        lan_default = await read(LAN, 40, "Ghi chú")
+        alice_default = await read(ALICE, 40, "Note")
+        await command(telegram, LAN, "/lang eng", "Tiếng Anh (ENG)")
+        lan_english = await read(LAN, 44, "Ghi chú")  # another size: not a duplicate photo
+
+    assert not lan_default.isascii(), lan_default  # e.g. 'Tiêng Viêt co dâu'
+    assert alice_default.isascii(), alice_default  # 'Tieng Viet co dau'
+    assert lan_english.isascii(), lan_english
+    assert lan_default.startswith("Ti")
