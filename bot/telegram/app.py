@@ -42,7 +42,7 @@ from bot.telegram.features import (
     typed_text,
 )
 from bot.telegram.limits import PatientRateLimiter
-from bot.telegram.locale import warm_up
+from bot.telegram.locale import warm_up_with_languages
 from bot.telegram.menus import publish_commands
 from bot.telegram.pipeline import PhotoPipeline
 
@@ -170,7 +170,7 @@ async def start_services(application: BotApplication) -> None:
     if data.shared_ocr is None and settings.ocr_warm_up:
         # In the background: the bot answers commands at once, the first photo finds the
         # engine ready (it saves ~1.5 s of the first OCR call; BENCHMARKS.md, "Cold start").
-        data.warm_up = asyncio.create_task(warm_up(ocr, settings, catalogs))
+        data.warm_up = asyncio.create_task(warm_up_with_languages(ocr, settings, catalogs))
     await publish_commands(application.bot, catalogs)  # cosmetic: failures are only logged
     resumed = await pipeline.resume()
     # What is alive now (modules, the application, handlers) lives as long as the process:

@@ -50,7 +50,7 @@ async def default_ocr_language(ocr: OcrBackend, settings: Settings, interface: s
     return suggested if usable else settings.ocr_language
 
 
-async def warm_up(ocr: OcrPool, settings: Settings, catalogs: Catalogs) -> None:
+async def warm_up_with_languages(ocr: OcrBackend, settings: Settings, catalogs: Catalogs) -> None:
     """Load the engine, then check each language's default OCR language (the answers are
     cached), so no user's first photo or /settings waits behind the check."""
     await ocr.warm_up()
