@@ -51,8 +51,12 @@ async def default_ocr_language(ocr: OcrBackend, settings: Settings, interface: s
 
 
 async def warm_up_with_languages(ocr: OcrBackend, settings: Settings, catalogs: Catalogs) -> None:
-    """Load the engine, then check each language's default OCR language (the answers are
-    cached), so no user's first photo or /settings waits behind the check."""
+    """Load the engine, then, with the local pool, check each language's default OCR language
+    (the answers are cached), so no user's first photo or /settings waits behind the check.
+    With a task queue the check would be a task waiting for a worker: it is left to the first
+    user who needs it."""
     await ocr.warm_up()
+    if settings.ocr_backend != "local":
+        return
     for code in catalogs.codes:
         await default_ocr_language(ocr, settings, code)
