@@ -160,3 +160,30 @@ async def test_a_question_nobody_answers_is_unavailable(tmp_path: Path) -> None:
     finally:
         await lonely.close()
         await server.stop()
+
+
+async def test_an_answer_lost_to_redis_is_the_queues_fault(redis: RedisServer) -> None:
+    """A worker that read the image but whose answer could not be stored (Redis away for longer
+    than its tries) records the connection error as the task's failure. Produced here through
+    Celery's own result backend, as the worker's would store it (timing a real Redis restart
+    into the moment of storing is not repeatable): OcrUnavailable, so the photo is read again,
+    never "the engine failed". Own Redis database: no worker takes the task."""
+    from celery.states import FAILURE
+    from kombu.exceptions import OperationalError
+
+    url = redis.url.removesuffix("/0") + "/2"
+    service = CeleryBackend(CONFIG, broker_url=url, timeout_s=60)
+    service.start()
+    try:
+        reading = asyncio.create_task(service.recognize(render_note(NOTE_LINES)))
+        for _ in range(200):  # the task id, once sent
+            if service._waiting:
+                break
+            await asyncio.sleep(0.05)  # nothing to wait on but the set
+        (task_id,) = service._waiting
+        lost = OperationalError("Error 111 connecting to 127.0.0.1. Connection refused.")
+        service._app.backend.store_result(task_id, lost, FAILURE)
+        with pytest.raises(OcrUnavailable, match="could not store"):
+            await asyncio.wait_for(reading, 30)
+    finally:
+        await service.close()

@@ -94,6 +94,11 @@ def make_celery(broker_url: str, timeout_s: float) -> Celery:
             "unacked_restore_throttle": 1,
         },
         result_backend_transport_options=connection,
+        # A worker that finishes while Redis restarts stores its answer once Redis is back
+        # (about 25 s of tries), instead of storing "OperationalError" as the task's failure.
+        result_backend_always_retry=True,
+        result_backend_max_retries=20,
+        result_backend_max_sleep_between_retries_ms=2000,
         redis_socket_timeout=10,
         redis_socket_connect_timeout=5,
         redis_retry_on_timeout=True,

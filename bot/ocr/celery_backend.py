@@ -51,6 +51,20 @@ CHECK_S = 0.5  # how often a waiting call looks at the broker's state
 
 # Celery failures that are not about the image: no worker could run the task as sent.
 _NOT_THE_IMAGE = frozenset({"NotRegistered", "ContentDisallowed", "DecodeError", "Reject"})
+# A worker that read the image but could not store its answer (Redis away for longer than its
+# retries) records the connection error as the task's failure: the queue's fault, not the image's.
+_QUEUE_FAULTS = frozenset(
+    {
+        "OperationalError",
+        "ConnectionError",
+        "TimeoutError",
+        "BusyLoadingError",
+        "ReadOnlyError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "BrokenPipeError",
+    }
+)
 
 
 class TaskLost(Exception):
@@ -283,6 +297,8 @@ class CeleryBackend:
             raise WorkerLost("OCR worker died while reading the image")
         if kind in _NOT_THE_IMAGE:
             raise OcrUnavailable(f"no worker could run the task: {kind} {detail}")
+        if kind in _QUEUE_FAULTS:
+            raise OcrUnavailable(f"a worker could not store its answer: {kind} {detail}")
         raise OcrFailed(f"{kind}: {detail}")
 
     @staticmethod
