@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ocr.engine import EngineConfig
 from bot.config import ConfigError, Settings
 from bot.logs import RedactTokenFilter
+from bot.ocr.engine import EngineConfig
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 

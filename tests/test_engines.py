@@ -3,6 +3,8 @@ engine, RapidOCR as the cross-check of Aspose's lines, and what each says about 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -41,7 +43,7 @@ def test_rapidocr_reads_every_line_with_a_calibrated_confidence_and_a_box(rapid)
     assert all(line.box and inside(line.box, outcome.image_size) for line in outcome.lines)
     tops = [line.box[1] for line in outcome.lines if line.box]
     assert tops == sorted(tops)  # reading order, one line per 100 px
-    assert all(80 <= b - a <= 120 for a, b in zip(tops, tops[1:], strict=False))
+    assert all(80 <= b - a <= 120 for a, b in itertools.pairwise(tops))
 
 
 def test_boxes_are_in_the_pixels_of_the_downscaled_image(rapid) -> None:
