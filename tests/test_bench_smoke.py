@@ -74,9 +74,9 @@ def test_quality_benchmark_scores_a_folder_of_generated_images(tmp_path: Path) -
     rows = "".join(f"{name},{kind}\n" for name, (kind, _) in pages.items())
     (folder / "manifest.csv").write_text("file,kind\n" + rows)
     out = tmp_path / "quality.json"
+    settings = ["--settings", "aspose,rapidocr", "--out", str(out)]
     run = subprocess.run(
-        [sys.executable, "-m", "bench.quality", str(folder), "--settings", "aspose,rapidocr"]
-        + ["--out", str(out)],
+        [sys.executable, "-m", "bench.quality", str(folder), *settings],
         cwd=REPO,
         capture_output=True,
         text=True,
