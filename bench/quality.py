@@ -127,7 +127,14 @@ def score(read: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
             crosscheck[kind].append(image.get("crosscheck_s", 0.0))
         per_image.append(
             {"image": name, "kind": image["kind"], "cer": round(result.cer, 4)}
-            | {"lines": len(lines), "seconds": round(image["seconds"], 2)}
+            | {"seconds": round(image["seconds"], 2), "image_size": image.get("image_size")}
+            | {
+                "lines": [
+                    lines[match.rec_index]
+                    | {"wrong": match.wrong, "distance": round(match.distance, 3)}
+                    for match in result.matches
+                ]
+            }
         )
     kinds = {}
     for kind, agg in aggregate_by_kind(scores).items():

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bot.domain.models import ConfidenceSource, RecognizedLine
-from bot.ocr.crosscheck import CrossChecker, crop
+from bot.ocr.crosscheck import CrossChecker, crop, same_start
 from bot.ocr.engine import EngineConfig, ModelMissing
 from bot.ocr.engines import build_engine
 from bot.ocr.images import prepare_for_ocr
@@ -121,3 +121,15 @@ async def test_the_pool_returns_crosschecked_lines_with_boxes(ocr_pool: OcrPool)
     assert inside(first.box, outcome.image_size)
     assert first.box[1] < 100  # the first of lines 100 px apart
     assert 0 < outcome.crosscheck_s < outcome.elapsed_s
+
+
+def test_a_line_cut_short_is_compared_with_as_much_of_the_second_reading() -> None:
+    assert (
+        same_start(
+            "ocr code and see if it works on all ty",
+            "ocr code and see if it works on all types today",
+        )
+        == "ocr code and see if it works on all types"
+    )
+    assert same_start("Tel 4305", "Tel 43054343/44 /8800393980") == "Tel 43054343/44"
+    assert same_start("longer than", "short") == "short"

@@ -94,10 +94,10 @@ def test_lines_are_located_by_the_engine_lines_they_came_from() -> None:
     ]
     texts = ["MANGAL SWEETS", "ocr code and see if it works on all ty", "INDEX.JS 0l1o", "ghost"]
     assert locate(texts, engine) == [
-        [(378, 128, 140, 24)],
-        [(35, 126, 580, 26)],
-        [(84, 152, 146, 22), (267, 130, 116, 73)],  # in the text's order
-        [],
+        ([(378, 128, 140, 24)], False),
+        ([(35, 126, 580, 26)], True),  # cut short
+        ([(84, 152, 146, 22), (267, 130, 116, 73)], False),  # in the text's order
+        ([], False),
     ]
     lines, _ = parse_engine_output("\n".join(texts), engine, [])
     assert lines[2].box == union([(84, 152, 146, 22), (267, 130, 116, 73)]) == (84, 130, 299, 73)
@@ -106,4 +106,4 @@ def test_lines_are_located_by_the_engine_lines_they_came_from() -> None:
 
 def test_a_word_found_inside_a_line_does_not_locate_it() -> None:
     engine = [EngineLine("milk", 0.0, (10, 10, 40, 20))]
-    assert locate(["Buy milk today"], engine) == [[]]  # 4 of 12 characters: not the line
+    assert locate(["Buy milk today"], engine) == [([], False)]  # 4 of 12 characters: not the line

@@ -172,6 +172,7 @@ class AsposeEngine:
         estimator = self._estimator(language)
         lines: list[RecognizedLine] = []
         pieces: list[list[Box]] = []
+        cut: list[bool] = []
         for result in results:
             engine_lines = [
                 EngineLine(
@@ -190,9 +191,10 @@ class AsposeEngine:
             )
             lines.extend(line_confidence(line, estimator) for line in parsed)
             pieces.extend(line.pieces for line in parsed)
+            cut.extend(line.cut for line in parsed)
         crosscheck_s = 0.0
         if self._crosscheck is not None and lines:
-            lines, crosscheck_s = self._crosscheck.check(to_bgr(pixels), lines, pieces)
+            lines, crosscheck_s = self._crosscheck.check(to_bgr(pixels), lines, pieces, cut)
         notices, self._pending_notices = self._pending_notices, []
         return OcrOutcome(
             lines=lines,

@@ -32,6 +32,7 @@ class ParsedLine:
     alternatives: list[list[str]] = field(default_factory=list)  # per character of text
     box: Box | None = None  # the whole line's rectangle (union of its pieces)
     pieces: list[Box] = field(default_factory=list)  # the engine lines it was made of
+    cut: bool = False  # the text shows only the start of its engine line (trial truncation)
 
 
 def is_watermark(line: str) -> bool:
@@ -118,31 +119,33 @@ def parse_engine_output(
         remaining = remaining[match + 1 :]
         confidences.append(confidence if confidence > 0 else None)
     alternatives = _align(texts, characters)
-    pieces = locate(texts, engine_lines)
+    places = locate(texts, engine_lines)
     return [
-        ParsedLine(text, confidence, alts, union(boxes), boxes)
-        for text, confidence, alts, boxes in zip(
-            texts, confidences, alternatives, pieces, strict=True
+        ParsedLine(text, confidence, alts, union(boxes), boxes, cut)
+        for text, confidence, alts, (boxes, cut) in zip(
+            texts, confidences, alternatives, places, strict=True
         )
     ], watermark
 
 
-def locate(texts: list[str], engine_lines: list[EngineLine]) -> list[list[Box]]:
-    """Where each recognized line is: the boxes of the engine lines it was made of.
+def locate(texts: list[str], engine_lines: list[EngineLine]) -> list[tuple[list[Box], bool]]:
+    """Where each recognized line is: the boxes of the engine lines it was made of, and
+    whether the text is only the start of its engine line (cut short).
 
     The engine's line list is not in reading order and, in trial mode, holds lines the text
     shows cut short ('...all ty' for '...all types') or joins ('INDEX.JS' and '0l1o' as one
     line): a line is located by an equal engine line, else one it is the start of, else the
     engine lines found inside it that make up nearly all of its characters. [] when not found.
     """
-    located: list[list[Box]] = []
+    located: list[tuple[list[Box], bool]] = []
     free = [line for line in engine_lines if line.box is not None and line.text.strip()]
     for text in texts:
         single = next((line for line in free if line.text.strip() == text), None)
         single = single or next((line for line in free if line.text.strip().startswith(text)), None)
         if single is not None:
             free.remove(single)
-            located.append([single.box] if single.box else [])
+            cut = single.text.strip() != text
+            located.append(([single.box] if single.box else [], cut))
             continue
         inside = sorted(
             (text.find(line.text.strip()), index)
@@ -154,9 +157,9 @@ def locate(texts: list[str], engine_lines: list[EngineLine]) -> list[list[Box]]:
         if chosen and covered >= 0.9 * len("".join(text.split())):
             for line in chosen:
                 free.remove(line)
-            located.append([line.box for line in chosen if line.box])
+            located.append(([line.box for line in chosen if line.box], False))
         else:
-            located.append([])
+            located.append(([], False))
     return located
 
 
