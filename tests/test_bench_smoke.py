@@ -18,6 +18,8 @@ SECTIONS = [
     "search",
     "cold_start",
     "cold_start_without_warm_up",
+    "cold_start_downloads_allowed",
+    "cli_calls",
     "downscale",
     "queue_overhead",
     "queue_throughput",
