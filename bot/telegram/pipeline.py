@@ -327,13 +327,16 @@ class PhotoPipeline:
                 lines.extend(outcome.lines)
                 trial = trial or outcome.trial
                 log.info(
-                    "event=ocr_done job=%d user=%d lines=%d language=%s model=%s ocr_s=%.2f",
+                    "event=ocr_done job=%d user=%d engine=%s lines=%d language=%s model=%s "
+                    "ocr_s=%.2f crosscheck_s=%.2f",
                     job.id,
                     job.user_id,
+                    outcome.engine,
                     len(outcome.lines),
                     language,
                     outcome.model,
                     outcome.elapsed_s,
+                    outcome.crosscheck_s,
                 )
                 continue
             if len(jobs) == 1:
