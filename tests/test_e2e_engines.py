@@ -51,6 +51,12 @@ async def test_rapidocr_note_has_the_whole_page_and_says_where_confidence_came_f
     assert not any("trial mode" in plain(m) for m in telegram.bot_messages(ALICE))
     sources = {line.confidence_source for note in notes for line in note.lines}
     assert sources == {ConfidenceSource.CALIBRATED}
+    # Each line is stored with where it is on its page (for its piece of the photo).
+    first = next(note for note in notes if note.lines[0].text == NOTE_LINES[0])
+    boxes = [line.box for line in first.lines]
+    assert all(box is not None for box in boxes)
+    assert [box[1] // 100 for box in boxes if box] == [0, 1, 2, 3]  # one line per 100 px
+    assert {line.page for line in first.lines} == {0}
 
 
 async def test_lang_offers_rapidocr_languages_and_refuses_others(

@@ -57,8 +57,9 @@ class ReviewAction(StrEnum):
     DROP = "drop"
 
 
-# (x, y, width, height) in the pixels of the image the engine read (after EXIF rotation and
-# downscaling; `OcrOutcome.image_size` is that image's size).
+# Where a line is on its page: x, y, width, height in the pixels of the image the engine read
+# (after EXIF rotation and downscaling; `OcrOutcome.image_size` is that image's size), so the
+# same preparation finds the same piece again.
 Box = tuple[int, int, int, int]
 
 
@@ -70,11 +71,6 @@ class RecognizedLine:
     confidence: float  # 0.0-1.0
     confidence_source: ConfidenceSource
     box: Box | None = None  # where the line is; None when the engine did not say
-
-
-# Where a line is on its page: x, y, width, height in the pixels of the image the engine read
-# (after EXIF rotation and downscaling), so the same preparation finds the same piece again.
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
