@@ -74,7 +74,7 @@ class AsposeEngine:
         self.language_enum(config.language)  # fail early on an unknown language
         self._crosscheck: CrossChecker | None = None
         if crosscheck_wanted(config.crosscheck):
-            self._crosscheck = CrossChecker()  # raises ImportError if asked for, not installed
+            self._crosscheck = CrossChecker()  # EngineUnavailable if on but RapidOCR is missing
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
         self._prepare_handwriting()
 
