@@ -11,7 +11,7 @@ LOCALES := bot/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint format bench clean translations
+.PHONY: setup run test lint format bench bench-quality clean translations
 
 setup: $(STAMP) $(OPENSSL) $(COMPILED)
 
@@ -59,6 +59,11 @@ format: setup
 
 bench: setup
 	$(PY) -m bench
+
+# Quality on real photos with ground truth: make bench-quality FOLDERS="dir1 dir2"
+FOLDERS ?= ../shared/ocr-eval-dev
+bench-quality: setup
+	$(PY) -m bench.quality $(FOLDERS)
 
 clean:
 	rm -rf $(VENV) vendor

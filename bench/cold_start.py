@@ -8,6 +8,9 @@ And the same bot with OCR_WARM_UP=false: memory while idle, and its first photo.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,9 +28,10 @@ async def answer_time(server: FakeTelegram, user: int, photo: bytes) -> float:
     return time.perf_counter() - started
 
 
-async def cold_start(folder: Path, photo: bytes, load_users: int) -> dict:
+async def cold_start(folder: Path, photo: bytes, load_users: int, **settings: str) -> dict:
     """Time and measure each stage of a start with the default background warm-up."""
-    async with FakeTelegram(token=TOKEN) as server, bot_process(server, folder) as bot:
+    server = FakeTelegram(token=TOKEN)
+    async with server, bot_process(server, folder, **settings) as bot:
         polled = await bot.first_poll(server)
         at_poll = process_memory(bot.process.pid)
         # A photo at once, while the engine is still warming up in the background...
@@ -79,3 +83,29 @@ async def without_warm_up(folder: Path, photo: bytes, idle_s: float) -> dict:
         "memory_idle": idle,
         "memory_after_photos": after,
     }
+
+
+def cli_calls(folder: Path, photo: bytes, calls: int = 2, **settings: str) -> dict:
+    """Wall seconds of `python -m bot ocr IMAGE` calls one after another (a fresh process
+    each, as a script would call it), sharing one resources folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    image = folder / "photo.jpg"
+    image.write_bytes(photo)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASPOSE_", "OCR_"))}
+    env |= {"ASPOSE_RESOURCES_DIR": str(folder / "aspose"), **settings}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    seconds = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "ocr", str(image)],
+            env=env,
+            cwd=folder,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        seconds.append(round(time.perf_counter() - started, 2))
+        if done.returncode != 0:
+            return {"error": done.stderr.decode()[-300:]}
+    return {"settings": " ".join(f"{k}={v}" for k, v in settings.items()), "call_s": seconds}

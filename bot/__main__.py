@@ -1,4 +1,4 @@
-"""`python -m bot` runs the bot; `python -m bot ocr IMAGE` OCRs one image without Telegram;
+"""`python -m bot` runs the bot; `python -m bot ocr IMAGE...` OCRs images without Telegram;
 `python -m bot worker` runs one OCR worker of the task queue (OCR_BACKEND=celery)."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the Telegram bot (the default)")
-    ocr = sub.add_parser("ocr", help="recognize one image and print its lines")
-    ocr.add_argument("image", type=Path)
+    ocr = sub.add_parser("ocr", help="recognize images and print their lines")
+    ocr.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    ocr.add_argument("--language", help="language code, e.g. ENG, DEU (default: OCR_LANGUAGE)")
     ocr.add_argument(
-        "--language", help="Aspose language name, e.g. ENG, DEU (default: OCR_LANGUAGE)"
+        "--json", action="store_true", help="one JSON object per image per output line"
     )
     ocr.add_argument("--threshold", type=float, help="confidence threshold in percent")
     sub.add_parser(
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ocr":
         from bot.ocr.cli import run_ocr_cli
 
-        return run_ocr_cli(args.image, language=args.language, threshold=args.threshold)
+        return run_ocr_cli(
+            args.images, language=args.language, threshold=args.threshold, as_json=args.json
+        )
     worker = args.command == "worker"
     try:
         settings = Settings.from_env(require_token=not worker)

@@ -35,6 +35,7 @@ def _int_set(value: str) -> frozenset[int]:
 
 
 OCR_BACKENDS = ("local", "celery")
+OCR_ENGINES = ("aspose", "rapidocr")
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,14 @@ class Settings:
     # redis://[:password@]host:port/db, for "celery"; out of repr: it may hold a password
     ocr_broker_url: str | None = field(default=None, repr=False)
     ocr_max_in_flight: int = 8  # "celery": photos submitted to the queue and not yet answered
+    ocr_engine: str = "aspose"  # "aspose" or "rapidocr"
+    ocr_crosscheck: bool | None = None  # None: on when RapidOCR is installed
+    ocr_flatten: bool | None = None  # None: the engine's measured default
     aspose_license_path: Path | None = None
     aspose_resources_dir: Path = Path("data/aspose")
     aspose_auto_download: bool = True
     aspose_openssl_dir: Path | None = None
+    aspose_model_recheck_s: float = 3600.0
     log_level: str = "INFO"
     callback_secret: str | None = None
     max_pending_per_user: int = 3
@@ -135,6 +140,12 @@ class Settings:
         max_in_flight = convert("OCR_MAX_IN_FLIGHT", int, 8)
         if max_in_flight < 1:
             raise ConfigError(f"OCR_MAX_IN_FLIGHT={max_in_flight} must be at least 1")
+        engine = (get("OCR_ENGINE") or "aspose").lower()
+        if engine not in OCR_ENGINES:
+            raise ConfigError(f"OCR_ENGINE={engine!r} must be one of {', '.join(OCR_ENGINES)}")
+        recheck = convert("ASPOSE_MODEL_RECHECK_S", float, 3600.0)
+        if recheck < 0:
+            raise ConfigError(f"ASPOSE_MODEL_RECHECK_S={recheck} must not be negative")
         max_pending = convert("MAX_PENDING_PER_USER", int, 3)
         max_queue = convert("MAX_QUEUE", int, 100)
         if max_pending < 1 or max_queue < 1:
@@ -153,10 +164,14 @@ class Settings:
             ocr_backend=backend,
             ocr_broker_url=broker_url,
             ocr_max_in_flight=max_in_flight,
+            ocr_engine=engine,
+            ocr_crosscheck=convert("OCR_CROSSCHECK", _truthy, None),
+            ocr_flatten=convert("OCR_FLATTEN", _truthy, None),
             aspose_license_path=license_path,
             aspose_resources_dir=Path(get("ASPOSE_RESOURCES_DIR") or "data/aspose"),
             aspose_auto_download=convert("ASPOSE_AUTO_DOWNLOAD", _truthy, True),
             aspose_openssl_dir=convert("ASPOSE_OPENSSL_DIR", Path, None),
+            aspose_model_recheck_s=recheck,
             log_level=log_level,
             callback_secret=get("CALLBACK_SECRET"),
             max_pending_per_user=max_pending,

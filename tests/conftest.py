@@ -64,3 +64,12 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
         return replace(base, **overrides)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def rapid_pool() -> OcrPool:
+    """A real pool of RapidOCR workers (OCR_ENGINE=rapidocr): starts in about a second."""
+    service = OcrPool(EngineConfig(engine="rapidocr"), workers=1, timeout_s=120)
+    service.start()
+    yield service
+    service.shutdown()

@@ -18,6 +18,8 @@ SECTIONS = [
     "search",
     "cold_start",
     "cold_start_without_warm_up",
+    "cold_start_downloads_allowed",
+    "cli_calls",
     "downscale",
     "queue_overhead",
     "queue_throughput",
@@ -57,3 +59,41 @@ def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
     assert results["queue_bot_cpu"]["bot_cpu_ms_per_photo"] > 0
     for section in ("Engine alone", "Bot (fake Bot API", "Search latency", "Cold start"):
         assert section in run.stdout
+
+
+def test_quality_benchmark_scores_a_folder_of_generated_images(tmp_path: Path) -> None:
+    """`python -m bench.quality` end to end on two rendered images (real photos stay out of
+    the repository): both engines, scores per kind and overall, JSON written."""
+    from tests.support.images import NOTE_LINES, render_note
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    pages = {"page.png": ("scan", NOTE_LINES)}
+    pages["board.png"] = ("whiteboard", ["Water the plants"])
+    for name, (_, lines) in pages.items():
+        (folder / name).write_bytes(render_note(lines))
+        (folder / name).with_suffix(".gt.txt").write_text("\n".join(lines) + "\n~ maybe\n")
+    rows = "".join(f"{name},{kind}\n" for name, (kind, _) in pages.items())
+    (folder / "manifest.csv").write_text("file,kind\n" + rows)
+    out = tmp_path / "quality.json"
+    settings = ["--settings", "aspose,rapidocr", "--out", str(out)]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.quality", str(folder), *settings],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "OCR quality" in run.stdout
+    results = json.loads(out.read_text())
+    for setting in ("aspose", "rapidocr"):
+        kinds = results["runs"][setting]["sets"]["set"]["kinds"]
+        assert set(kinds) == {"scan", "whiteboard", "all"}
+        assert kinds["all"]["images"] == 2
+        assert kinds["all"]["s_per_image"] > 0
+    rapid = results["runs"]["rapidocr"]["sets"]["set"]["kinds"]["all"]
+    assert rapid["pooled_cer"] == 0.0  # clean rendered print, read whole
+    assert rapid["lines_right"] == 1.0
+    aspose = results["runs"]["aspose"]["sets"]["set"]["kinds"]["scan"]
+    assert aspose["crosscheck_share"] > 0  # trial Aspose reads the page's first line

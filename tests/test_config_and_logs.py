@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import ConfigError, Settings
 from bot.logs import RedactTokenFilter
+from bot.ocr.engine import EngineConfig
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 
@@ -45,12 +46,30 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_BACKEND": "celery"}, "needs OCR_BROKER_URL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_BROKER_URL": "amqp://u:secret@h"}, "redis://"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_MAX_IN_FLIGHT": "0"}, "at least 1"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_ENGINE": "tesseract"}, "aspose, rapidocr"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "OCR_CROSSCHECK": "sometimes"}, "not a valid value"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ASPOSE_MODEL_RECHECK_S": "-1"}, "not be negative"),
     ],
 )
 def test_bad_settings_are_one_line_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         Settings.from_env(env, env_file=None)
     assert "\n" not in str(caught.value)
+
+
+def test_engine_settings_reach_the_engine_config() -> None:
+    base = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert (base.ocr_engine, base.ocr_crosscheck, base.ocr_flatten) == ("aspose", None, None)
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "OCR_ENGINE": "RapidOCR",
+        "OCR_CROSSCHECK": "off",
+        "OCR_FLATTEN": "yes",
+        "ASPOSE_MODEL_RECHECK_S": "60",
+    }
+    config = EngineConfig.from_settings(Settings.from_env(env, env_file=None))
+    assert (config.engine, config.crosscheck, config.flatten) == ("rapidocr", False, True)
+    assert config.model_recheck_s == 60
 
 
 def test_queue_settings_and_a_worker_needs_no_token() -> None:

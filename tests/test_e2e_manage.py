@@ -312,7 +312,7 @@ async def test_language_picker_checks_the_engine(telegram, settings_for, ocr_poo
         chosen = await edited(telegram, picker, "From now on")
         german = (await storage.users.settings(ALICE)).language
         # Russian needs a model Aspose downloads on first use: offline, it can't be used.
-        refused = await command(telegram, ALICE, "/lang russian", "extra Aspose model")
+        refused = await command(telegram, ALICE, "/lang russian", "extra OCR model")
         still = (await storage.users.settings(ALICE)).language
         unknown = await command(telegram, ALICE, "/lang klingon", "don't know that language")
         await press(telegram, ALICE, unknown, "Next")
@@ -408,7 +408,7 @@ async def test_photo_in_a_language_without_its_model_explains_it(telegram, setti
         await storage.users.set_language(ALICE, "RUS")
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         answer = await telegram.wait_for_message(
-            ALICE, lambda m: "extra Aspose model" in plain(m), timeout=OCR_TIMEOUT
+            ALICE, lambda m: "extra OCR model" in plain(m), timeout=OCR_TIMEOUT
         )
         notes = await storage.notes.count(ALICE)
     assert "Russian (RUS)" in plain(answer)

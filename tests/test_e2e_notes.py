@@ -91,7 +91,7 @@ async def photo_with_pending_line(telegram: FakeTelegram, user_id: int) -> dict:
     reviews = await review_messages(telegram, user_id, pending)
     first = reviews[0]
     assert first["text_plain"].startswith("❓ Line 1 ·")
-    assert "(estimated)" in first["text_plain"]
+    assert "(cross-checked)" in first["text_plain"]  # RapidOCR re-read the line's region
     return first
 
 

@@ -4,6 +4,7 @@ or sent as a file (`bot.telegram.text`), never cut."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.domain import messages
@@ -59,6 +60,27 @@ def test_result_counts_lines_needing_review() -> None:
 def test_review_prompt_says_estimate() -> None:
     line = make_line(2, "Wcter", LineState.PENDING, 0.41)
     assert "Line 3 · 41% (estimated)" in messages.review_prompt(EN, line)
+
+
+def test_review_prompt_says_where_every_confidence_came_from() -> None:
+    line = make_line(0, "Wcter", LineState.PENDING, 0.41)
+    shown = {
+        source: messages.review_prompt(EN, replace(line, confidence_source=source))
+        for source in ConfidenceSource
+    }
+    assert "41%\n" in shown[ConfidenceSource.ENGINE]  # the engine's own: no word needed
+    assert "41% (cross-checked)" in shown[ConfidenceSource.CROSSCHECK]
+    assert "41% (calibrated)" in shown[ConfidenceSource.CALIBRATED]
+
+
+def test_lines_stored_by_an_older_version_still_read_back() -> None:
+    assert ConfidenceSource("engine") is ConfidenceSource.ENGINE
+    assert ConfidenceSource("estimate") is ConfidenceSource.ESTIMATE
+
+
+def test_trial_notice_names_both_ways_to_full_text() -> None:
+    assert "license" in EN(messages.TRIAL_NOTICE)
+    assert "OCR_ENGINE=rapidocr" in EN(messages.TRIAL_NOTICE)
 
 
 def test_search_snippet_highlight_is_bold_and_escaped() -> None:

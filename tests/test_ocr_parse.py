@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from bot.ocr.parse import EngineLine, characters_from_json, is_watermark, parse_engine_output
+from bot.ocr.parse import (
+    EngineLine,
+    characters_from_json,
+    is_watermark,
+    locate,
+    parse_engine_output,
+    union,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +81,29 @@ def test_characters_from_json_is_tolerant() -> None:
     assert characters_from_json("not json") == []
     assert characters_from_json(json.dumps([1, 2])) == []
     assert characters_from_json(json.dumps({"CharactersWithReplacements": [{"x": 1}, 3]})) == []
+
+
+def test_lines_are_located_by_the_engine_lines_they_came_from() -> None:
+    """As trial Aspose returns them: its line list out of reading order, with the text's lines
+    cut short ('...all ty') or made of two engine lines side by side."""
+    engine = [
+        EngineLine("0l1o", 0.0, (267, 130, 116, 73)),
+        EngineLine("INDEX.JS", 0.0, (84, 152, 146, 22)),
+        EngineLine("ocr code and see if it works on all types", 0.0, (35, 126, 580, 26)),
+        EngineLine("MANGAL SWEETS", 0.0, (378, 128, 140, 24)),
+    ]
+    texts = ["MANGAL SWEETS", "ocr code and see if it works on all ty", "INDEX.JS 0l1o", "ghost"]
+    assert locate(texts, engine) == [
+        ([(378, 128, 140, 24)], False),
+        ([(35, 126, 580, 26)], True),  # cut short
+        ([(84, 152, 146, 22), (267, 130, 116, 73)], False),  # in the text's order
+        ([], False),
+    ]
+    lines, _ = parse_engine_output("\n".join(texts), engine, [])
+    assert lines[2].box == union([(84, 152, 146, 22), (267, 130, 116, 73)]) == (84, 130, 299, 73)
+    assert lines[3].box is None
+
+
+def test_a_word_found_inside_a_line_does_not_locate_it() -> None:
+    engine = [EngineLine("milk", 0.0, (10, 10, 40, 20))]
+    assert locate(["Buy milk today"], engine) == [([], False)]  # 4 of 12 characters: not the line

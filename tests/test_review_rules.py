@@ -18,6 +18,13 @@ def test_lines_below_threshold_wait_for_review() -> None:
     assert [d.text for d in drafts] == ["a", "b", "c"]
 
 
+def test_drafts_keep_each_line_s_box_and_page() -> None:
+    boxed = RecognizedLine("b", 0.9, ConfidenceSource.CROSSCHECK, (10, 20, 300, 40))
+    drafts = classify([line("a", 0.9), boxed], 0.75, pages=[0, 1])
+    assert [(d.box, d.page) for d in drafts] == [(None, 0), ((10, 20, 300, 40), 1)]
+    assert [d.page for d in classify([boxed], 0.75)] == [0]
+
+
 def test_threshold_zero_accepts_everything_and_one_reviews_all_but_certain() -> None:
     lines = [line("a", 0.0), line("b", 0.99), line("c", 1.0)]
     assert all(d.state is LineState.ACCEPTED for d in classify(lines, 0.0))

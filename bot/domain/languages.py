@@ -84,6 +84,21 @@ def language_page(available: list[str], page: int, t: Translator) -> LanguagePag
     return LanguagePage(chunks[page], page, len(chunks))
 
 
+def any_language(text: str) -> str | None:
+    """The code of a real language the user named ("russian", "rus"), whether or not the
+    engine reads it, so a language the engine lacks is refused by name, not as "unknown"."""
+    wanted = " ".join(text.split())
+    if not wanted:
+        return None
+    try:
+        found = pycountry.languages.lookup(wanted)
+    except LookupError:
+        return None
+    if not getattr(found, "alpha_2", None):  # only major languages (ISO 639-1), not Klingon
+        return None
+    return str(found.alpha_3).upper()
+
+
 def find_language(available: list[str], text: str, t: Translator) -> str | None:
     """The engine's code for what a user typed: a code (deu, DEU), or a name in their language
     or in English (German, Tiếng Đức)."""

@@ -11,10 +11,13 @@ from enum import StrEnum
 
 
 class ConfidenceSource(StrEnum):
-    """Where a line's confidence came from: the engine, or our own estimate (engine gave none)."""
+    """Where a line's confidence came from. Stored with each line: values are never renamed,
+    so lines saved by an older version still read back."""
 
-    ENGINE = "engine"
-    ESTIMATE = "estimate"
+    ENGINE = "engine"  # the engine's own confidence (a licensed Aspose, some languages)
+    ESTIMATE = "estimate"  # our dictionary estimate alone (no second engine to ask)
+    CROSSCHECK = "crosscheck"  # a second engine re-read the line's region, + the estimate
+    CALIBRATED = "calibrated"  # RapidOCR's score mapped to what it means, + the estimate
 
 
 class LineState(StrEnum):
@@ -54,6 +57,12 @@ class ReviewAction(StrEnum):
     DROP = "drop"
 
 
+# Where a line is on its page: x, y, width, height in the pixels of the image the engine read
+# (after EXIF rotation and downscaling; `OcrOutcome.image_size` is that image's size), so the
+# same preparation finds the same piece again.
+Box = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class RecognizedLine:
     """One line as the OCR step produced it, before it is stored."""
@@ -61,11 +70,7 @@ class RecognizedLine:
     text: str
     confidence: float  # 0.0-1.0
     confidence_source: ConfidenceSource
-
-
-# Where a line is on its page: x, y, width, height in the pixels of the image the engine read
-# (after EXIF rotation and downscaling), so the same preparation finds the same piece again.
-Box = tuple[int, int, int, int]
+    box: Box | None = None  # where the line is; None when the engine did not say
 
 
 @dataclass(frozen=True)

@@ -32,16 +32,23 @@ class TextRejected(ValueError):
         self.reason = reason
 
 
-def classify(lines: list[RecognizedLine], threshold: float) -> list[LineDraft]:
-    """Accept lines at or above `threshold` (0-1); everything below waits for the user."""
+def classify(
+    lines: list[RecognizedLine], threshold: float, pages: list[int] | None = None
+) -> list[LineDraft]:
+    """Accept lines at or above `threshold` (0-1); everything below waits for the user.
+
+    Each draft keeps its line's box, and its page of the note (`pages`, one per line; 0 when
+    not given), so the line's piece of the photo can be found again."""
     return [
         LineDraft(
             text=line.text,
             confidence=line.confidence,
             confidence_source=line.confidence_source,
             state=LineState.ACCEPTED if line.confidence >= threshold else LineState.PENDING,
+            page=pages[index] if pages else 0,
+            box=line.box,
         )
-        for line in lines
+        for index, line in enumerate(lines)
     ]
 
 

@@ -1,8 +1,11 @@
-"""Aspose OCR, wrapped: one image in, recognized lines with confidences out.
+"""Aspose OCR, wrapped: one image in, recognized lines with confidences and boxes out.
 
 This module runs inside an OCR worker process (see `bot.ocr.worker`) or, for the CLI,
 in-process. It owns everything engine-specific: license, resources folder, handwriting model
-with fallback to the built-in model, and turning the engine's result objects into plain data.
+(used only once it is on disk; `aspose_models` fetches it in the background) with fallback to
+the built-in model, turning the engine's result objects into plain data, and asking the
+cross-check for a confidence when the engine gives none (trial, temporary licenses, some
+language groups).
 """
 
 from __future__ import annotations
@@ -13,18 +16,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.domain.models import ImageFlaw, RecognizedLine
+from bot.domain.models import Box, ImageFlaw, RecognizedLine
+from bot.ocr.aspose_models import HANDWRITING_MODEL, ModelStore
 from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr.crosscheck import CrossChecker, crosscheck_wanted
 from bot.ocr.engine import HANDWRITING, PRINTED, EngineConfig, ModelMissing, OcrFailed, OcrOutcome
-from bot.ocr.images import ImageRejected, normalize_for_ocr
+from bot.ocr.images import ImageRejected, prepare_for_ocr, to_png
 from bot.ocr.parse import EngineLine, characters_from_json, parse_engine_output
+from bot.ocr.prepare import prepare_pixels
 from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
+from bot.ocr.rapid import to_bgr
+
+ENGINE_NAME = "aspose"
+# Flattening the background changed nothing measurable for Aspose (BENCHMARKS.md).
+FLATTEN_DEFAULT = False
 
 log = logging.getLogger(__name__)
 
 
 class AsposeEngine:
     """A ready Aspose engine; build once per process (the first call warms up for seconds)."""
+
+    name = ENGINE_NAME
 
     def __init__(self, config: EngineConfig) -> None:
         prepare_engine_runtime(config.openssl_path)
@@ -37,7 +50,15 @@ class AsposeEngine:
         ocr.Resources.set_local_path(str(resources.resolve()))
         # The engine's own error log goes with its other files, not into the working directory.
         ocr.Logging.set_log_file_path(str(resources.resolve() / "Aspose.OCR.log.txt"))
-        ocr.Resources.allow_automatic_downloads(config.auto_download)
+        self._models = ModelStore(
+            resources,
+            openssl_dir=config.openssl_path,
+            auto_download=config.auto_download,
+            recheck_s=config.model_recheck_s,
+        )
+        # Downloads stay off unless the store answered: offline, every missing model would
+        # otherwise cost 15 s of the engine's retries inside a recognition.
+        ocr.Resources.allow_automatic_downloads(self._models.reachable())
         if config.license_path:
             try:
                 ocr.License().set_license(config.license_path)
@@ -47,10 +68,33 @@ class AsposeEngine:
                 ) from None
         self.licensed = bool(ocr.License().is_licensed)
         self._api = ocr.AsposeOcr()
-        self._handwriting_available = True
+        self._handwriting_failed = False
         self._pending_notices: list[str] = []
         self._estimators: dict[str, ConfidenceEstimator] = {}
         self.language_enum(config.language)  # fail early on an unknown language
+        self._crosscheck: CrossChecker | None = None
+        if crosscheck_wanted(config.crosscheck):
+            self._crosscheck = CrossChecker()  # EngineUnavailable if on but RapidOCR is missing
+        self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
+        self._prepare_handwriting()
+
+    def _prepare_handwriting(self) -> None:
+        """Use the handwriting model only once it is on disk; fetch it in the background."""
+        if self._models.has(HANDWRITING_MODEL):
+            return
+        if self._models.reachable():
+            self._models.fetch_in_background(HANDWRITING_MODEL)
+            notice = (
+                "handwriting model is being downloaded in the background; "
+                "using the built-in model until it is there"
+            )
+        else:
+            notice = (
+                "handwriting model unavailable (not in the resources folder, and Aspose's "
+                "model store can't be reached or downloads are off); using the built-in model"
+            )
+        log.warning("event=ocr_fallback reason=%s", notice)
+        self._pending_notices.append(notice)
 
     def language_enum(self, name: str) -> Any:
         try:
@@ -92,9 +136,9 @@ class AsposeEngine:
         return self._estimators[language]
 
     def _run(self, png: bytes, language: str) -> tuple[Any, str]:
-        """Handwriting model if we can have it, else the built-in one; returns (results, model)."""
+        """Handwriting model if it is here, else the built-in one; returns (results, model)."""
         ocr = self._ocr
-        if self._handwriting_available:
+        if not self._handwriting_failed and self._models.has(HANDWRITING_MODEL):
             source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
             source.add(io.BytesIO(png))
             try:
@@ -102,11 +146,8 @@ class AsposeEngine:
             except RuntimeError as error:
                 if not _is_missing_model(error):
                     raise
-                self._handwriting_available = False
-                notice = (
-                    "handwriting model unavailable (not in the resources folder and could not "
-                    "be downloaded); using the built-in model"
-                )
+                self._handwriting_failed = True  # e.g. a damaged file: don't try every photo
+                notice = "handwriting model could not be loaded; using the built-in model"
                 log.warning("event=ocr_fallback reason=%s", _first_line(error))
                 self._pending_notices.append(notice)
         source = ocr.OcrInput(ocr.InputType.SINGLE_IMAGE)
@@ -118,9 +159,10 @@ class AsposeEngine:
         language = (language or self.config.language).upper()
         self.language_enum(language)
         started = time.monotonic()
-        png = normalize_for_ocr(image, max_side=self.config.max_side)
+        prepared = prepare_for_ocr(image, max_side=self.config.max_side)
+        pixels = prepare_pixels(prepared, self._flatten)
         try:
-            results, model = self._run(png, language)
+            results, model = self._run(to_png(pixels), language)
         except RuntimeError as error:
             if "open file" in str(error).lower():
                 raise ImageRejected(ImageFlaw.DAMAGED) from None
@@ -129,9 +171,15 @@ class AsposeEngine:
             raise OcrFailed(_first_line(error)) from None
         estimator = self._estimator(language)
         lines: list[RecognizedLine] = []
+        pieces: list[list[Box]] = []
+        cut: list[bool] = []
         for result in results:
             engine_lines = [
-                EngineLine(text=str(line.text_in_line or ""), confidence=float(line.confidence))
+                EngineLine(
+                    text=str(line.text_in_line or ""),
+                    confidence=float(line.confidence),
+                    box=_box(line.line),
+                )
                 for line in result.recognition_lines_result
             ]
             try:
@@ -142,6 +190,11 @@ class AsposeEngine:
                 str(result.recognition_text or ""), engine_lines, characters
             )
             lines.extend(line_confidence(line, estimator) for line in parsed)
+            pieces.extend(line.pieces for line in parsed)
+            cut.extend(line.cut for line in parsed)
+        crosscheck_s = 0.0
+        if self._crosscheck is not None and lines:
+            lines, crosscheck_s = self._crosscheck.check(to_bgr(pixels), lines, pieces, cut)
         notices, self._pending_notices = self._pending_notices, []
         return OcrOutcome(
             lines=lines,
@@ -149,7 +202,19 @@ class AsposeEngine:
             model=model,
             elapsed_s=time.monotonic() - started,
             notices=notices,
+            engine=ENGINE_NAME,
+            image_size=prepared.size,
+            crosscheck_s=crosscheck_s,
         )
+
+
+def _box(rectangle: Any) -> Box | None:
+    """A line's rectangle as (x, y, w, h); None when the engine gave none."""
+    try:
+        box = (int(rectangle.x), int(rectangle.y), int(rectangle.width), int(rectangle.height))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return box if box[2] > 0 and box[3] > 0 else None
 
 
 def _is_missing_model(error: Exception) -> bool:

@@ -33,8 +33,9 @@ from bot.ocr.celery_app import (
     RECOGNIZE,
     make_celery,
 )
-from bot.ocr.engine import EngineConfig, OcrFailed
-from bot.ocr.prerequisites import EngineUnavailable, check_engine_runtime, prepare_engine_runtime
+from bot.ocr.engine import TRIAL_HINT, EngineConfig, OcrFailed
+from bot.ocr.engines import prepare_runtime
+from bot.ocr.prerequisites import EngineUnavailable, check_engine_runtime
 from bot.ocr.wire import WIRE_ERRORS, error_to_wire, from_wire, to_wire
 from bot.ocr.worker import (
     init_worker,
@@ -48,7 +49,13 @@ log = logging.getLogger(__name__)
 
 # Settings that describe this machine rather than the request: a worker host has its own
 # paths, license file and download policy, whatever the bot's host has.
-MACHINE_FIELDS = ("license_path", "resources_dir", "auto_download", "openssl_dir")
+MACHINE_FIELDS = (
+    "license_path",
+    "resources_dir",
+    "auto_download",
+    "openssl_dir",
+    "model_recheck_s",
+)
 
 # Set in the worker's main process before the pool forks, so every child inherits them.
 _settings: Settings | None = None
@@ -129,7 +136,7 @@ def _child_started(**_: Any) -> None:
     assert _settings is not None
     init_worker(_settings.log_level)
     try:
-        prepare_engine_runtime(_settings.aspose_openssl_dir)
+        prepare_runtime(_local_config())
         licensed, seconds = worker_warm_up(_local_config())
     except (EngineUnavailable, OcrFailed) as error:
         log.error("event=ocr_worker_engine_failed pid=%d error=%s", os.getpid(), error)
@@ -139,8 +146,14 @@ def _child_started(**_: Any) -> None:
     with _warm_children.get_lock():
         _warm_children.value += 1
     log.info(
-        "event=ocr_worker_ready pid=%d licensed=%s warm_up_s=%.2f", os.getpid(), licensed, seconds
+        "event=ocr_worker_ready pid=%d engine=%s licensed=%s warm_up_s=%.2f",
+        os.getpid(),
+        _settings.ocr_engine,
+        licensed,
+        seconds,
     )
+    if not licensed:
+        log.warning("event=ocr_trial_mode hint=%r", TRIAL_HINT)
 
 
 class WarmPool(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
@@ -170,7 +183,8 @@ def run_worker(settings: Settings) -> int:
         print("error: OCR_BROKER_URL is not set (redis://host:6379/0)", file=sys.stderr)
         return 2
     try:
-        check_engine_runtime(settings.aspose_openssl_dir)  # before the pool forks
+        if settings.ocr_engine == "aspose":
+            check_engine_runtime(settings.aspose_openssl_dir)  # before the pool forks
     except EngineUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -141,6 +141,6 @@ class ConfidenceEstimator:
 def line_confidence(line: ParsedLine, estimator: ConfidenceEstimator) -> RecognizedLine:
     """The engine's confidence when it computed one, otherwise our estimate (and say so)."""
     if line.engine_confidence is not None:
-        return RecognizedLine(line.text, line.engine_confidence, ConfidenceSource.ENGINE)
+        return RecognizedLine(line.text, line.engine_confidence, ConfidenceSource.ENGINE, line.box)
     estimate = estimator.estimate(line.text, line.alternatives)
-    return RecognizedLine(line.text, estimate, ConfidenceSource.ESTIMATE)
+    return RecognizedLine(line.text, estimate, ConfidenceSource.ESTIMATE, line.box)

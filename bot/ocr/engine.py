@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.config import Settings
 from bot.domain.models import RecognizedLine
@@ -15,6 +16,13 @@ from bot.ocr.images import DEFAULT_OCR_MAX_SIDE
 
 HANDWRITING = "handwriting"
 PRINTED = "printed"
+
+
+# What the operator can do about Aspose's trial mode (start-up log, /stats, the CLI).
+TRIAL_HINT = (
+    "Aspose runs in trial mode: only the start of each image is read. For full text, set "
+    "ASPOSE_LICENSE_PATH to a license file, or use OCR_ENGINE=rapidocr (free, bundled models)"
+)
 
 
 class OcrFailed(RuntimeError):
@@ -53,6 +61,13 @@ class EngineConfig:
     # Aspose's layout detection. UNIVERSAL (its default) finds sparse, tilted text on photos;
     # LEAN is twice as fast on clean pages but loses whiteboard text (BENCHMARKS.md).
     areas_mode: str = "UNIVERSAL"
+    engine: str = "aspose"  # OCR_ENGINE: "aspose" or "rapidocr"
+    # Re-read each line without an engine confidence with RapidOCR (OCR_CROSSCHECK);
+    # None: whenever RapidOCR is installed on the machine that reads the image.
+    crosscheck: bool | None = None
+    flatten: bool | None = None  # OCR_FLATTEN; None: the engine's measured default
+    # How long "Aspose's model store can't be reached" is remembered before asking again.
+    model_recheck_s: float = 3600.0
 
     @property
     def openssl_path(self) -> Path | None:
@@ -67,6 +82,10 @@ class EngineConfig:
             resources_dir=str(settings.aspose_resources_dir),
             auto_download=settings.aspose_auto_download,
             openssl_dir=str(settings.aspose_openssl_dir) if settings.aspose_openssl_dir else None,
+            engine=settings.ocr_engine,
+            crosscheck=settings.ocr_crosscheck,
+            flatten=settings.ocr_flatten,
+            model_recheck_s=settings.aspose_model_recheck_s,
         )
 
 
@@ -79,3 +98,25 @@ class OcrOutcome:
     model: str  # HANDWRITING or PRINTED
     elapsed_s: float
     notices: list[str] = field(default_factory=list)  # one-off operator notices (fallbacks)
+    engine: str = "aspose"  # which engine read it ("aspose", "rapidocr")
+    # (width, height) of the image the engine read, the pixels the lines' boxes refer to
+    # (after EXIF rotation and downscaling): what a crop of each line is cut from.
+    image_size: tuple[int, int] | None = None
+    crosscheck_s: float = 0.0  # of elapsed_s, the seconds the cross-check took
+
+
+class Engine(Protocol):
+    """What a worker needs of an OCR engine (Aspose, RapidOCR); built once per process."""
+
+    name: str
+    config: EngineConfig
+    licensed: bool
+
+    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+        """OCR one image; raises ImageRejected, ModelMissing or OcrFailed."""
+
+    def languages(self) -> list[str]:
+        """The language codes this engine really reads here."""
+
+    def check_language(self, language: str) -> str | None:
+        """None if `language` can be read now, else why not (one line)."""

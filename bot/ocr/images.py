@@ -70,8 +70,9 @@ def inspect_image(data: bytes, *, max_pixels: int) -> ImageInfo:
     return ImageInfo(fmt, width, height)
 
 
-def normalize_for_ocr(data: bytes, *, max_side: int = DEFAULT_OCR_MAX_SIDE) -> bytes:
-    """Apply EXIF rotation, flatten to RGB, downscale huge images, return PNG bytes.
+def prepare_for_ocr(data: bytes, *, max_side: int = DEFAULT_OCR_MAX_SIDE) -> Image.Image:
+    """The pixels every engine reads: EXIF rotation applied, RGB or L, longest side at most
+    `max_side`. Line boxes are in this image's pixels, so crops are cut from it.
 
     Raises ImageRejected when the pixel data turns out to be corrupt (a valid header does
     not guarantee a decodable body).
@@ -88,8 +89,18 @@ def normalize_for_ocr(data: bytes, *, max_side: int = DEFAULT_OCR_MAX_SIDE) -> b
             if max(upright.size) > max_side:
                 upright = upright.copy()
                 upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            upright.save(out, format="PNG", compress_level=1)
-            return out.getvalue()
+            upright.load()
+            return upright
     except (OSError, SyntaxError, ValueError):
         raise ImageRejected(ImageFlaw.DAMAGED) from None
+
+
+def to_png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def normalize_for_ocr(data: bytes, *, max_side: int = DEFAULT_OCR_MAX_SIDE) -> bytes:
+    """`prepare_for_ocr` as PNG bytes (what Aspose is given)."""
+    return to_png(prepare_for_ocr(data, max_side=max_side))

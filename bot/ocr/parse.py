@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from bot.domain.models import Box
+
 # The trial watermark, whole or cut anywhere after the asterisks: '***** Trial Licenses *****'.
 _TRIAL_WORDS = "Trial Licenses"
 _WATERMARK = re.compile(r"^\*{5,}\s*(?P<words>[A-Za-z ]*?)\s*\**$")
@@ -20,6 +22,7 @@ _WATERMARK = re.compile(r"^\*{5,}\s*(?P<words>[A-Za-z ]*?)\s*\**$")
 class EngineLine:
     text: str
     confidence: float
+    box: Box | None = None  # the line's rectangle in the pixels given to the engine
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class ParsedLine:
     text: str
     engine_confidence: float | None
     alternatives: list[list[str]] = field(default_factory=list)  # per character of text
+    box: Box | None = None  # the whole line's rectangle (union of its pieces)
+    pieces: list[Box] = field(default_factory=list)  # the engine lines it was made of
+    cut: bool = False  # the text shows only the start of its engine line (trial truncation)
 
 
 def is_watermark(line: str) -> bool:
@@ -113,7 +119,56 @@ def parse_engine_output(
         remaining = remaining[match + 1 :]
         confidences.append(confidence if confidence > 0 else None)
     alternatives = _align(texts, characters)
+    places = locate(texts, engine_lines)
     return [
-        ParsedLine(text, confidence, alts)
-        for text, confidence, alts in zip(texts, confidences, alternatives, strict=True)
+        ParsedLine(text, confidence, alts, union(boxes), boxes, cut)
+        for text, confidence, alts, (boxes, cut) in zip(
+            texts, confidences, alternatives, places, strict=True
+        )
     ], watermark
+
+
+def locate(texts: list[str], engine_lines: list[EngineLine]) -> list[tuple[list[Box], bool]]:
+    """Where each recognized line is: the boxes of the engine lines it was made of, and
+    whether the text is only the start of its engine line (cut short).
+
+    The engine's line list is not in reading order and, in trial mode, holds lines the text
+    shows cut short ('...all ty' for '...all types') or joins ('INDEX.JS' and '0l1o' as one
+    line): a line is located by an equal engine line, else one it is the start of, else the
+    engine lines found inside it that make up nearly all of its characters. [] when not found.
+    """
+    located: list[tuple[list[Box], bool]] = []
+    free = [line for line in engine_lines if line.box is not None and line.text.strip()]
+    for text in texts:
+        single = next((line for line in free if line.text.strip() == text), None)
+        single = single or next((line for line in free if line.text.strip().startswith(text)), None)
+        if single is not None:
+            free.remove(single)
+            cut = single.text.strip() != text
+            located.append(([single.box] if single.box else [], cut))
+            continue
+        inside = sorted(
+            (text.find(line.text.strip()), index)
+            for index, line in enumerate(free)
+            if line.text.strip() in text
+        )
+        chosen = [free[index] for _, index in inside]
+        covered = sum(len("".join(line.text.split())) for line in chosen)
+        if chosen and covered >= 0.9 * len("".join(text.split())):
+            for line in chosen:
+                free.remove(line)
+            located.append(([line.box for line in chosen if line.box], False))
+        else:
+            located.append(([], False))
+    return located
+
+
+def union(boxes: list[Box]) -> Box | None:
+    """The smallest (x, y, w, h) holding every box; None for none."""
+    if not boxes:
+        return None
+    left = min(x for x, _, _, _ in boxes)
+    top = min(y for _, y, _, _ in boxes)
+    right = max(x + w for x, _, w, _ in boxes)
+    bottom = max(y + h for _, y, _, h in boxes)
+    return left, top, right - left, bottom - top

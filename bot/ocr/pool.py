@@ -20,6 +20,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from bot.ocr.backend import BackendStatus
 from bot.ocr.engine import (
+    TRIAL_HINT,
     EngineConfig,
     OcrFailed,
     OcrOutcome,
@@ -27,7 +28,7 @@ from bot.ocr.engine import (
     OcrUnavailable,
     WorkerLost,
 )
-from bot.ocr.prerequisites import prepare_engine_runtime
+from bot.ocr.engines import prepare_runtime
 from bot.ocr.worker import (
     init_worker,
     worker_check_language,
@@ -86,7 +87,7 @@ class OcrPool:
 
     def start(self) -> None:
         """Check prerequisites here (clear error, no native abort later) and start workers."""
-        prepare_engine_runtime(self.config.openssl_path)
+        prepare_runtime(self.config)
         if self._pool is None:
             self._pool = self._new_pool()
 
@@ -120,11 +121,14 @@ class OcrPool:
         self.licensed = results[0][0]
         self.warm_up_s = max(seconds for _, seconds in results)
         log.info(
-            "event=ocr_ready workers=%d licensed=%s warm_up_s=%.2f",
+            "event=ocr_ready engine=%s workers=%d licensed=%s warm_up_s=%.2f",
+            self.config.engine,
             self.workers,
             self.licensed,
             self.warm_up_s,
         )
+        if not self.licensed:
+            log.warning("event=ocr_trial_mode hint=%r", TRIAL_HINT)
 
     async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
         """OCR one image; raises ImageRejected, OcrTimeout or OcrFailed."""

@@ -12,8 +12,8 @@ import os
 import time
 
 from bot.logs import configure_logging
-from bot.ocr.aspose import AsposeEngine
-from bot.ocr.engine import EngineConfig, OcrOutcome
+from bot.ocr.engine import Engine, EngineConfig, OcrOutcome
+from bot.ocr.engines import build_engine
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def init_worker(log_level: str) -> None:
         log.warning("event=worker_nice_failed error=%s", error)
 
 
-_worker_engine: AsposeEngine | None = None
+_worker_engine: Engine | None = None
 
 
 def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -> OcrOutcome:
@@ -40,10 +40,10 @@ def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -
     return _engine(config).recognize(image, language)
 
 
-def _engine(config: EngineConfig) -> AsposeEngine:
+def _engine(config: EngineConfig) -> Engine:
     global _worker_engine
     if _worker_engine is None or _worker_engine.config != config:
-        _worker_engine = AsposeEngine(config)
+        _worker_engine = build_engine(config)
     return _worker_engine
 
 
@@ -56,7 +56,8 @@ def worker_check_language(config: EngineConfig, language: str) -> str | None:
 
 
 def worker_warm_up(config: EngineConfig) -> tuple[bool, float]:
-    """Build the engine and run one tiny recognition; returns (licensed, seconds)."""
+    """Build the engine and run one tiny recognition (the cross-check's model loads on its
+    first line, so the image has text); returns (licensed, seconds)."""
     from PIL import Image, ImageDraw
 
     started = time.monotonic()

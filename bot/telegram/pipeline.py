@@ -256,11 +256,11 @@ class PhotoPipeline:
                 read = await self._read_pages(jobs, language, t)
         if read is None:
             return  # the user has been told why
-        lines, trial, skipped = read
+        lines, pages, trial, skipped = read
         threshold = (
             prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
         )
-        drafts = classify(lines, threshold / 100)
+        drafts = classify(lines, threshold / 100, pages)
         note = await self.storage.create_note(
             user_id=lead.user_id,
             chat_id=lead.chat_id,
@@ -284,13 +284,15 @@ class PhotoPipeline:
 
     async def _read_pages(
         self, jobs: list[Job], language: str, t: Translator
-    ) -> tuple[list[RecognizedLine], bool, list[str]] | None:
-        """Download and OCR every page, in order: (lines, trial mode, pages skipped and why).
+    ) -> tuple[list[RecognizedLine], list[int], bool, list[str]] | None:
+        """Download and OCR every page, in order: (lines, each line's page index, trial mode,
+        pages skipped and why).
 
         None when nothing could be read; the job has then failed and the user was told.
         """
         await self._typing(jobs[0].chat_id)
         lines: list[RecognizedLine] = []
+        pages: list[int] = []
         trial = False
         skipped: list[str] = []
         for page, job in enumerate(jobs, start=1):
@@ -325,15 +327,19 @@ class PhotoPipeline:
             # `run` counts it as an attempt and tries again, then tells the user.
             else:
                 lines.extend(outcome.lines)
+                pages.extend([page - 1] * len(outcome.lines))  # the note's page index
                 trial = trial or outcome.trial
                 log.info(
-                    "event=ocr_done job=%d user=%d lines=%d language=%s model=%s ocr_s=%.2f",
+                    "event=ocr_done job=%d user=%d engine=%s lines=%d language=%s model=%s "
+                    "ocr_s=%.2f crosscheck_s=%.2f",
                     job.id,
                     job.user_id,
+                    outcome.engine,
                     len(outcome.lines),
                     language,
                     outcome.model,
                     outcome.elapsed_s,
+                    outcome.crosscheck_s,
                 )
                 continue
             if len(jobs) == 1:
@@ -343,7 +349,7 @@ class PhotoPipeline:
         if len(skipped) == len(jobs):
             await self._fail(jobs, t(messages.ALBUM_UNREADABLE), "; ".join(skipped))
             return None
-        return lines, trial, skipped
+        return lines, pages, trial, skipped
 
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:

@@ -16,7 +16,9 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Settings
 from bot.domain.i18n import CatalogError
 from bot.logs import configure_logging
-from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
+from bot.ocr.engine import EngineConfig
+from bot.ocr.engines import prepare_runtime
+from bot.ocr.prerequisites import EngineUnavailable
 from bot.storage import StorageError
 from bot.telegram.app import (
     ALLOWED_UPDATES,
@@ -42,7 +44,7 @@ def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.token)
     try:
         if settings.ocr_backend == "local":  # with a task queue the engine runs elsewhere
-            prepare_engine_runtime(settings.aspose_openssl_dir)
+            prepare_runtime(EngineConfig.from_settings(settings))
         asyncio.run(serve(build_application(settings), settings))
     except (EngineUnavailable, StorageError, CannotRun, CatalogError) as error:
         print(f"error: {error}", file=sys.stderr)

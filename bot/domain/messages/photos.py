@@ -10,7 +10,8 @@ from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT, Refusal
 
 TRIAL_NOTICE = N_(
     "ℹ️ The OCR engine runs in trial mode here (no license), so only the beginning of each "
-    "image is recognized. I'll only tell you this once."
+    "image is recognized. The bot's operator can get full text with an Aspose license, or "
+    "with the free RapidOCR engine (OCR_ENGINE=rapidocr). I'll only tell you this once."
 )
 NOT_AN_IMAGE = N_("That file isn't an image I can read. Please send a photo (JPEG, PNG or WebP).")
 TOO_BIG = N_(
@@ -111,9 +112,15 @@ def skipped_page(t: Translator, page: int, reason: str) -> str:
 
 
 def confidence_label(t: Translator, line: Line) -> str:
+    """The percentage and where it came from (the engine's own needs no word)."""
     percent = t.percent(line.confidence)
-    if line.confidence_source is ConfidenceSource.ESTIMATE:
+    source = line.confidence_source
+    if source is ConfidenceSource.ESTIMATE:
         return t.gettext("{percent} (estimated)", percent=percent)
+    if source is ConfidenceSource.CROSSCHECK:  # a second engine re-read the line
+        return t.gettext("{percent} (cross-checked)", percent=percent)
+    if source is ConfidenceSource.CALIBRATED:  # RapidOCR's score, calibrated
+        return t.gettext("{percent} (calibrated)", percent=percent)
     return percent
 
 

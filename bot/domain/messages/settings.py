@@ -79,8 +79,8 @@ def language_set(t: Translator, code: str) -> str:
 
 def language_unavailable(t: Translator, code: str) -> str:
     return t.gettext(
-        "Reading {language} needs an extra Aspose model that isn't installed on this server "
-        "(and it can't be downloaded here). Please choose another language with /lang.",
+        "Reading {language} needs an extra OCR model that this server's engine doesn't have "
+        "(and can't download here). Please choose another language with /lang.",
         language=esc(label(code, t)),
     )
 

@@ -9,7 +9,13 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain import messages
 from bot.domain.i18n import Translator
-from bot.domain.languages import LanguagePage, find_language, language_name, language_page
+from bot.domain.languages import (
+    LanguagePage,
+    any_language,
+    find_language,
+    language_name,
+    language_page,
+)
 from bot.domain.review import parse_threshold
 from bot.ocr.engine import OcrFailed, OcrUnavailable
 from bot.telegram.buttons import (
@@ -126,6 +132,11 @@ async def on_lang(update: Update, context: BotContext) -> None:
     code = find_language(available, found.text, t)
     if code is not None:
         await reply(found.message, await _choose(svc, found.user.id, t, code))
+        return
+    lacking = any_language(found.text)
+    if lacking is not None:  # a real language this engine doesn't read
+        log.info("event=language_refused user=%d language=%s", found.user.id, lacking)
+        await reply(found.message, messages.language_unavailable(t, lacking))
         return
     prefix = t(messages.LANGUAGE_UNKNOWN) + "\n\n"
     await reply(found.message, *await _menu(svc, found.user.id, t, 1, prefix))

@@ -1,0 +1,93 @@
+"""A second opinion on each line the primary engine gave no confidence for.
+
+RapidOCR reads, recognition only, the rectangle the primary engine reported for the line
+(padded by 15% of the line's height, from the same prepared pixels): a crop costs a few
+milliseconds, so the whole check adds ~4% to a photo's OCR time, far less than detecting the
+page again. How closely the two readings agree is the strongest signal we measured of whether
+the line is right (BENCHMARKS.md, "Quality").
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.ocr.prerequisites import EngineUnavailable
+from bot.ocr.rapid import RapidReader, rapidocr_installed
+from bot.ocr.scoring import agreement, crosschecked
+
+PAD_SHARE = 0.15  # of the line's height, on every side
+
+
+def crop(bgr: Any, box: Box, pad_share: float = PAD_SHARE) -> Any:
+    """The line's rectangle, padded and clipped to the image."""
+    x, y, width, height = box
+    pad = pad_share * height
+    rows, cols = bgr.shape[:2]
+    left, top = max(0, int(x - pad)), max(0, int(y - pad))
+    right = min(cols, int(x + width + pad + 0.999))
+    bottom = min(rows, int(y + height + pad + 0.999))
+    return bgr[top:bottom, left:right]
+
+
+class CrossChecker:
+    """Holds its own RapidOCR instance (RapidOCR keeps call flags between calls, so it is
+    never shared with a page reader)."""
+
+    def __init__(self) -> None:
+        try:
+            self._reader = RapidReader()
+        except ImportError as error:
+            raise EngineUnavailable(
+                f"OCR_CROSSCHECK is on but RapidOCR can't be loaded ({error}); "
+                "install `rapidocr` and `onnxruntime`, or set OCR_CROSSCHECK=false"
+            ) from None
+
+    def second_reading(self, bgr: Any, pieces: list[Box]) -> str:
+        """RapidOCR's reading of the line's pieces (in the line's order), joined."""
+        return " ".join(self._reader.read_crop(crop(bgr, box))[0] for box in pieces)
+
+    def check(
+        self,
+        bgr: Any,
+        lines: list[RecognizedLine],
+        pieces: list[list[Box]],
+        cut: list[bool] | None = None,
+    ) -> tuple[list[RecognizedLine], float]:
+        """Lines with only the dictionary estimate (ESTIMATE) and a place in the image get a
+        CROSSCHECK confidence combining it with the second reading; `pieces` are each line's
+        boxes (several when the engine made one text line of several of its lines); `cut`
+        says which texts show only the start of their box's line (trial truncation): those
+        are compared with the start of the second reading (`same_start`). Returns the lines
+        and the seconds spent."""
+        started = time.monotonic()
+        checked = []
+        for line, boxes, short in zip(lines, pieces, cut or [False] * len(lines), strict=True):
+            if line.confidence_source is not ConfidenceSource.ESTIMATE or not boxes:
+                checked.append(line)
+                continue
+            second = self.second_reading(bgr, boxes)
+            agree = agreement(line.text, same_start(line.text, second) if short else second)
+            confidence = crosschecked(agree, line.confidence)
+            checked.append(
+                RecognizedLine(line.text, confidence, ConfidenceSource.CROSSCHECK, line.box)
+            )
+        return checked, time.monotonic() - started
+
+
+def same_start(shown: str, second: str) -> str:
+    """As much of the second reading as the shown text covers, to the end of the word where
+    it stops: a trial line cut at "...all ty" is compared with "...all types", not with the
+    rest of the line it never showed. (Measured on the development set: as many wrong lines
+    flagged as comparing with the whole reading; on held-out photos fewer right lines
+    flagged, BENCHMARKS.md.)"""
+    end = len(shown)
+    while end < len(second) and not second[end].isspace():
+        end += 1
+    return second[:end]
+
+
+def crosscheck_wanted(setting: bool | None) -> bool:
+    """OCR_CROSSCHECK: on, off, or (unset) on whenever RapidOCR is installed here."""
+    return rapidocr_installed() if setting is None else setting

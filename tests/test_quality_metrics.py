@@ -1,0 +1,86 @@
+"""Tests for quality_metrics (run: pytest -q in this folder)."""
+
+from bench.quality_metrics import (
+    GtLine,
+    aggregate,
+    flag_stats,
+    fragment_distance,
+    parse_ground_truth,
+    score_image,
+)
+
+
+def test_parse_optional_and_blank_lines():
+    gt = parse_ground_truth("Hello  world\n\n~ maybe this\nlast\n")
+    assert gt == [GtLine("Hello world"), GtLine("maybe this", True), GtLine("last")]
+
+
+def test_fragment_distance_accepts_pieces_but_not_merges():
+    assert fragment_distance("This is a lot", "This is a lot of text") == 0.0
+    assert fragment_distance("is a lot of", "This is a lot of text") == 0.0
+    assert fragment_distance("This is a lot of text more", "This is a lot of text") > 0.1
+
+
+def test_reading_order_does_not_count():
+    gt = parse_ground_truth("alpha beta\ngamma delta")
+    s = score_image(["gamma delta", "alpha beta"], gt)
+    assert s.char_edits == 0
+    assert s.cer == 0.0
+    assert s.wer == 0.0
+    assert s.required_lines_ok == 2
+
+
+def test_optional_lines_count_only_when_matched():
+    gt = parse_ground_truth("required line\n~ optional words")
+    s1 = score_image(["required line"], gt)
+    assert s1.cer == 0.0
+    assert s1.required_lines == 1
+    s2 = score_image(["required line", "optional wordz"], gt)
+    assert s2.char_edits == 1
+    assert s2.char_total == len("required line\noptional words")
+
+
+def test_missing_lines_and_wrong_flags():
+    gt = parse_ground_truth("one two three\nfour five six")
+    s = score_image(["one twa three"], gt)
+    # second line missing entirely -> its characters plus the newline are deletions
+    assert s.char_edits == 1 + len("\nfour five six")
+    assert [m.wrong for m in s.matches] == [False]  # 1 edit in 13 chars < 10%
+    s = score_image(["onx twx thrxx"], gt)
+    assert [m.wrong for m in s.matches] == [True]
+    assert s.required_lines_ok == 0
+
+
+def test_split_line_fragments_are_joined_in_x_order():
+    gt = parse_ground_truth("left part right part")
+    s = score_image(["right part", "left part"], gt, order_keys=[300.0, 10.0])
+    assert s.cer == 0.0
+
+
+def test_aggregate_pooled_vs_mean():
+    gt_a = parse_ground_truth("abcdefghij")  # 10 chars
+    gt_b = parse_ground_truth("ab")  # 2 chars
+    a = score_image(["abcdefghij"], gt_a)
+    b = score_image(["xx"], gt_b)
+    agg = aggregate([a, b])
+    assert abs(agg.pooled_cer - 2 / 12) < 1e-9
+    assert abs(agg.mean_cer - 0.5) < 1e-9
+
+
+def test_flag_stats():
+    st = flag_stats([(True, 0.2), (True, 0.9), (False, 0.95), (False, 0.5)], threshold=0.75)
+    assert st.recall == 0.5
+    assert st.false_flag_rate == 0.5
+
+
+def test_short_shards_are_not_fragments_but_cells_are():
+    assert fragment_distance("wo", "Dress, clean, and truss a four-pound fowl. Try out two") > 0.3
+    assert fragment_distance("136", "DAL MAKHNI 1 136 136") == 0.0  # a receipt column cell
+    assert fragment_distance("Ben", "1 Ben") == 0.0
+    assert fragment_distance("This is a lot of 12 point te", "This is a lot of 12 point text") < 0.1
+
+
+def test_merged_row_is_not_wrong():
+    gt = parse_ground_truth("Bergen\nEssex: *\nDavid\nKevin")
+    s = score_image(["Bergen Essex: *", "Davd Kevin", "Bxrgxn Exxex"], gt)
+    assert [m.wrong for m in s.matches] == [False, False, True]
