@@ -11,7 +11,7 @@ LOCALES := bot/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint format bench bench-quality clean translations
+.PHONY: setup run test lint format bench bench-quality bench-pieces clean translations
 
 setup: $(STAMP) $(OPENSSL) $(COMPILED)
 
@@ -64,6 +64,10 @@ bench: setup
 FOLDERS ?= ../shared/ocr-eval-dev
 bench-quality: setup
 	$(PY) -m bench.quality $(FOLDERS)
+
+# What review prompts with the line's piece of the photo cost: make bench-pieces FOLDERS="dir"
+bench-pieces: setup
+	$(PY) -m bench.pieces $(FOLDERS)
 
 clean:
 	rm -rf $(VENV) vendor

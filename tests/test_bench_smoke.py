@@ -97,3 +97,16 @@ def test_quality_benchmark_scores_a_folder_of_generated_images(tmp_path: Path) -
     assert rapid["lines_right"] == 1.0
     aspose = results["runs"]["aspose"]["sets"]["set"]["kinds"]["scan"]
     assert aspose["crosscheck_share"] > 0  # trial Aspose reads the page's first line
+
+
+def test_the_pieces_benchmark_prints_both_tables() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.pieces", "--quick", "--engines", "rapidocr"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "In the OCR worker" in run.stdout
+    assert "photo + caption" in run.stdout

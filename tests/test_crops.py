@@ -1,18 +1,22 @@
-"""Cutting a line's piece of the photo: padded, enlarged when small, within Telegram's limits."""
+"""Cutting a line's piece of the photo: padded, enlarged when small, within Telegram's limits,
+and showing the line the engine read there (after EXIF rotation and downscaling)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
+import pytest
 from PIL import Image
 
-from bot.ocr.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_all, overview
-
-
-def png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+from bot.domain.models import ConfidenceSource, RecognizedLine
+from bot.ocr.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_boxes, for_review
+from bot.ocr.engine import Engine, EngineConfig, OcrOutcome
+from bot.ocr.engines import build_engine
+from bot.ocr.pool import OcrPool
+from bot.ocr.scoring import edit_distance
+from bot.ocr.worker import worker_cut
+from tests.support.images import render_note
 
 
 def opened(data: bytes) -> Image.Image:
@@ -47,17 +51,100 @@ def test_boxes_outside_or_empty_give_nothing() -> None:
     page = Image.new("L", (100, 100), 255)
     assert cut(page, (200, 200, 50, 10)) is None
     assert cut(page, (10, 10, 0, 10)) is None
-    assert cut_all(png(page), {1: (200, 200, 50, 10), 2: (10, 10, 50, 20)}).keys() == {2}
+    pieces = cut_boxes(page, [(200, 200, 50, 10), None, (10, 10, 50, 20)])
+    assert [piece is not None for piece in pieces] == [False, False, True]
 
 
-def test_the_overview_boxes_each_flagged_line() -> None:
-    page = Image.new("RGB", (2000, 1000), "white")
-    picture = opened(overview(png(page), {1: (100, 100, 600, 80), 3: (100, 600, 900, 80)}) or b"")
-    assert max(picture.size) == 1600  # sized for a phone
-    scale = 1600 / 2000
-    left_edge = picture.getpixel((round(100 * scale), round(140 * scale)))
-    assert left_edge[0] > 180
-    assert left_edge[1] < 120  # the red box's left side
-    inside = picture.getpixel((round(400 * scale), round(140 * scale)))
-    assert min(inside) > 230  # the line itself is not covered
-    assert overview(png(page), {}) is None
+def test_only_lines_below_the_threshold_with_a_box_are_cut() -> None:
+    page = Image.new("L", (400, 300), 255)
+    lines = [
+        RecognizedLine("sure", 0.9, ConfidenceSource.ESTIMATE, (10, 10, 100, 30)),
+        RecognizedLine("unsure", 0.5, ConfidenceSource.ESTIMATE, (10, 60, 100, 30)),
+        RecognizedLine("nowhere", 0.5, ConfidenceSource.ESTIMATE, None),
+        RecognizedLine("at the line", 0.75, ConfidenceSource.ESTIMATE, (10, 110, 100, 30)),
+    ]
+    pieces = for_review(page, lines, 0.75)
+    assert [piece is not None for piece in pieces] == [False, True, False, False]
+
+
+# --- with the real engines: the piece shows the line the engine read there ---
+
+LINES = ["Parcel for Mrs Lindqvist", "Invoice number 4471", "Garden party on Sunday"]
+
+
+def upside_down_photo(upright: bytes) -> bytes:
+    """A JPEG stored rotated, with the EXIF orientation a phone writes so that viewers (and
+    the bot) turn it upright: orientation 6 means "rotate 90° clockwise to display"."""
+    with Image.open(io.BytesIO(upright)) as image:
+        stored = image.convert("RGB").transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    stored.save(out, format="JPEG", quality=92, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def similar(a: str, b: str) -> bool:
+    """Within 20% edits (the cross-check's own rule for "the same reading")."""
+    return edit_distance(a.lower(), b.lower()) <= 0.2 * max(len(a), len(b))
+
+
+def shows(readings: list[str], line: str) -> bool:
+    """Some run of the readings of a piece (the engine may split a line into words, or catch
+    a neighbour's edge) reads as `line`."""
+    return any(
+        similar(" ".join(readings[start:end]), line)
+        for start in range(len(readings))
+        for end in range(start + 1, len(readings) + 1)
+    )
+
+
+@pytest.fixture(scope="module")
+def rapid() -> Engine:
+    return build_engine(EngineConfig(engine="rapidocr", crosscheck=False))
+
+
+@pytest.mark.parametrize("rotated", [False, True], ids=["upright", "exif-rotated"])
+def test_each_piece_is_read_back_as_its_line(rapid: Engine, rotated: bool) -> None:
+    """A page larger than the engine reads (downscaled to 2560 px), maybe stored sideways with
+    an EXIF orientation: every line's piece, cut in the worker, reads back as that line."""
+    image = render_note(LINES, width=4200, size=80, fmt="JPEG")
+    if rotated:
+        image = upside_down_photo(image)
+    outcome = rapid.recognize(image, crop_below=1.01)  # every line is "unsure"
+    assert outcome.image_size is not None
+    assert max(outcome.image_size) == 2560
+    assert len(outcome.lines) == len(LINES)
+    assert all(similar(line.text, text) for line, text in zip(outcome.lines, LINES, strict=True))
+    assert len(outcome.crops) == len(outcome.lines)
+    for line, piece in zip(outcome.lines, outcome.crops, strict=True):
+        assert piece is not None
+        with Image.open(io.BytesIO(piece)) as shown:
+            assert shown.width > shown.height  # upright: a line reads left to right
+        read = [again.text for again in rapid.recognize(piece).lines]  # maybe a neighbour's edge
+        assert shows(read, line.text), (read, line.text)
+    # Cut again later from the same upload (a restart, "Review pending lines"): same pieces.
+    again_cut = worker_cut(rapid.config, image, [line.box for line in outcome.lines])
+    assert again_cut == outcome.crops
+
+
+def test_aspose_pieces_read_back_too(ocr_pool: OcrPool, rapid: Engine) -> None:
+    """The default engine (in trial mode: the start of the page) through the real worker
+    pool: pieces come back with the outcome, and `cut` gives the same ones. Read back with
+    RapidOCR: trial Aspose returns only its watermark on images this small."""
+    image = upside_down_photo(render_note(LINES, width=3000, size=60, fmt="JPEG"))
+
+    async def both() -> tuple[OcrOutcome, list[bytes | None]]:
+        outcome = await ocr_pool.recognize(image, crop_below=1.01)
+        return outcome, await ocr_pool.cut(image, [line.box for line in outcome.lines])
+
+    outcome, cut_again = asyncio.run(both())
+    boxed = [
+        (line, piece) for line, piece in zip(outcome.lines, outcome.crops, strict=True) if line.box
+    ]
+    assert boxed
+    assert cut_again == outcome.crops
+    for line, piece in boxed:
+        assert piece is not None
+        read = [again.text for again in rapid.recognize(piece).lines]
+        assert shows(read, line.text), (read, line.text)

@@ -19,7 +19,13 @@ from bot.ocr.engine import EngineConfig, OcrTimeout, OcrUnavailable, WorkerLost
 from bot.ocr.images import ImageRejected
 from bot.ocr.pool import OcrPool
 from tests.support.bot_process import WorkerProcess
-from tests.support.images import FIRST_LINE, NOTE_LINES, render_note, words_prefix_of
+from tests.support.images import (
+    FIRST_LINE,
+    NOTE_LINES,
+    UNSURE_LINES,
+    render_note,
+    words_prefix_of,
+)
 from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -66,6 +72,22 @@ async def test_a_worker_reads_an_image_as_the_local_pool_does(
     assert backend.licensed is (not remote.trial)
     assert backend.in_flight == 0
     assert len(backend.durations) == 1
+
+
+async def test_pieces_of_the_photo_come_back_as_from_the_local_pool(
+    backend: CeleryBackend, worker: WorkerProcess, ocr_pool: OcrPool
+) -> None:
+    """With the reading (`crop_below`) and cut again later (`cut`, its own task): the same
+    JPEG bytes as the local pool's, through JSON and Redis."""
+    image = render_note(UNSURE_LINES, fmt="JPEG")
+    remote, local = await asyncio.gather(
+        backend.recognize(image, crop_below=1.01), ocr_pool.recognize(image, crop_below=1.01)
+    )
+    assert remote.crops == local.crops
+    assert any(piece is not None for piece in remote.crops)
+    boxes = [line.box for line in remote.lines]
+    assert await backend.cut(image, boxes) == remote.crops
+    assert await backend.cut(image, [None]) == [None]
 
 
 async def test_errors_are_the_local_pools_types(

@@ -20,7 +20,15 @@ from bot.domain.models import Box, ImageFlaw, RecognizedLine
 from bot.ocr.aspose_models import HANDWRITING_MODEL, ModelStore
 from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
 from bot.ocr.crosscheck import CrossChecker, crosscheck_wanted
-from bot.ocr.engine import HANDWRITING, PRINTED, EngineConfig, ModelMissing, OcrFailed, OcrOutcome
+from bot.ocr.engine import (
+    HANDWRITING,
+    PRINTED,
+    EngineConfig,
+    ModelMissing,
+    OcrFailed,
+    OcrOutcome,
+    with_crops,
+)
 from bot.ocr.images import ImageRejected, prepare_for_ocr, to_png
 from bot.ocr.parse import EngineLine, characters_from_json, parse_engine_output
 from bot.ocr.prepare import prepare_pixels
@@ -154,7 +162,9 @@ class AsposeEngine:
         source.add(io.BytesIO(png))
         return self._api.recognize(source, self._settings(language)), PRINTED
 
-    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+    def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
         """OCR one image (any format Pillow reads); raises ImageRejected or OcrFailed."""
         language = (language or self.config.language).upper()
         self.language_enum(language)
@@ -196,7 +206,7 @@ class AsposeEngine:
         if self._crosscheck is not None and lines:
             lines, crosscheck_s = self._crosscheck.check(to_bgr(pixels), lines, pieces, cut)
         notices, self._pending_notices = self._pending_notices, []
-        return OcrOutcome(
+        outcome = OcrOutcome(
             lines=lines,
             trial=not self.licensed,
             model=model,
@@ -206,6 +216,7 @@ class AsposeEngine:
             image_size=prepared.size,
             crosscheck_s=crosscheck_s,
         )
+        return with_crops(outcome, prepared, crop_below)
 
 
 def _box(rectangle: Any) -> Box | None:

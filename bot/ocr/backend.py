@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import Settings
+from bot.domain.models import Box
 from bot.ocr.engine import EngineConfig, OcrOutcome
 
 
@@ -50,7 +51,13 @@ class OcrBackend(Protocol):
 
     async def warm_up(self) -> None: ...
 
-    async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome: ...
+    async def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
+        """OCR one image; with `crop_below`, also the pieces of the lines below it."""
+
+    async def cut(self, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
+        """Pieces of an image read earlier, one per box (None where none), cut by a worker."""
 
     async def languages(self) -> list[str]: ...
 

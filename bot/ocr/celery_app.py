@@ -31,6 +31,7 @@ QUEUE = "notes-ocr"
 RECOGNIZE = "notes.ocr.recognize"
 LANGUAGES = "notes.ocr.languages"
 CHECK_LANGUAGE = "notes.ocr.check_language"
+CUT = "notes.ocr.cut"
 
 VISIBILITY_MARGIN_S = 5.0
 RESTORE_INTERVAL_S = 1

@@ -28,8 +28,9 @@ from kombu.exceptions import OperationalError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.domain.models import Box
 from bot.ocr.backend import BackendStatus
-from bot.ocr.celery_app import CHECK_LANGUAGE, LANGUAGES, QUEUE, RECOGNIZE, make_celery
+from bot.ocr.celery_app import CHECK_LANGUAGE, CUT, LANGUAGES, QUEUE, RECOGNIZE, make_celery
 from bot.ocr.engine import (
     EngineConfig,
     OcrFailed,
@@ -65,6 +66,10 @@ _QUEUE_FAULTS = frozenset(
         "BrokenPipeError",
     }
 )
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 class TaskLost(Exception):
@@ -144,7 +149,9 @@ class CeleryBackend:
             status.queued,
         )
 
-    async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+    async def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
         """OCR one image on a worker; waits (bounded: OCR_MAX_IN_FLIGHT at once) for one."""
         if self._slots is None:
             self.start()
@@ -153,7 +160,7 @@ class CeleryBackend:
             self._in_flight += 1
             started = time.monotonic()
             try:
-                args = [to_wire(self.config), base64.b64encode(image).decode("ascii"), language]
+                args = [to_wire(self.config), _base64(image), language, crop_below]
                 answer = await self._ask(RECOGNIZE, args, deadline_s=None)
             finally:
                 self._in_flight -= 1
@@ -186,6 +193,18 @@ class CeleryBackend:
             )
             self._language_checks[language] = None if answer is None else str(answer)
         return self._language_checks[language]
+
+    async def cut(self, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
+        """Pieces of an image read earlier, cut by a worker; bounded like a question."""
+        answer = await self._ask(
+            CUT,
+            [to_wire(self.config), _base64(image), to_wire(boxes)],
+            deadline_s=self.question_timeout_s,
+        )
+        try:
+            return from_wire(list[bytes | None], answer)
+        except WireError as error:
+            raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
 
     async def status(self) -> BackendStatus:
         """Tasks waiting in Redis and the workers that answer a ping (takes ~1 s)."""

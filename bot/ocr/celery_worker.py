@@ -24,10 +24,12 @@ from celery import Celery, Task, bootsteps
 from celery.signals import worker_process_init
 
 from bot.config import Settings
+from bot.domain.models import Box
 from bot.logs import configure_logging
 from bot.ocr.celery_app import (
     CHECK_LANGUAGE,
     CHILD_START_TIMEOUT_S,
+    CUT,
     LANGUAGES,
     QUEUE,
     RECOGNIZE,
@@ -40,6 +42,7 @@ from bot.ocr.wire import WIRE_ERRORS, error_to_wire, from_wire, to_wire
 from bot.ocr.worker import (
     init_worker,
     worker_check_language,
+    worker_cut,
     worker_languages,
     worker_recognize,
     worker_warm_up,
@@ -75,7 +78,11 @@ def for_this_machine(requested: EngineConfig) -> EngineConfig:
 
 
 def recognize_task(
-    task: Task, config: dict[str, Any], image: str, language: str | None
+    task: Task,
+    config: dict[str, Any],
+    image: str,
+    language: str | None,
+    crop_below: float | None = None,
 ) -> dict[str, Any]:
     """OCR one image. Errors that are the image's (or the engine's) are answered as data, so
     the bot raises the same exception types as with the local pool."""
@@ -90,7 +97,7 @@ def recognize_task(
     try:
         data = base64.b64decode(image, validate=True)
         engine = for_this_machine(from_wire(EngineConfig, config))
-        outcome = worker_recognize(engine, data, language)
+        outcome = worker_recognize(engine, data, language, crop_below)
     except binascii.Error:
         return {"error": error_to_wire(OcrFailed("the image arrived damaged"))}
     except WIRE_ERRORS as error:
@@ -121,8 +128,22 @@ def check_language_task(task: Task, config: dict[str, Any], language: str) -> di
         return {"error": error_to_wire(error)}
 
 
+def cut_task(task: Task, config: dict[str, Any], image: str, boxes: list[Any]) -> dict[str, Any]:
+    """Pieces of an image read earlier (a note's page), one per box."""
+    try:
+        data = base64.b64decode(image, validate=True)
+        wanted = from_wire(list[Box | None], boxes)
+        pieces = worker_cut(from_wire(EngineConfig, config), data, wanted)
+    except binascii.Error:
+        return {"error": error_to_wire(OcrFailed("the image arrived damaged"))}
+    except WIRE_ERRORS as error:
+        return {"error": error_to_wire(error)}
+    return {"outcome": to_wire(pieces)}
+
+
 def register_tasks(app: Celery) -> None:
     app.task(name=RECOGNIZE, bind=True)(recognize_task)
+    app.task(name=CUT, bind=True)(cut_task)
     app.task(name=LANGUAGES, bind=True)(languages_task)
     app.task(name=CHECK_LANGUAGE, bind=True)(check_language_task)
 

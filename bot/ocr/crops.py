@@ -9,12 +9,11 @@ Telegram's photo limits (width + height ≤ 10,000, sides at most 20:1).
 from __future__ import annotations
 
 import io
-from collections.abc import Hashable, Mapping
-from typing import TypeVar
+from collections.abc import Sequence
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from bot.domain.models import Box
+from bot.domain.models import Box, RecognizedLine
 
 PAD_OF_HEIGHT = 0.35  # around the line, as a share of its height (each side)
 MIN_PAD = 6  # pixels
@@ -23,7 +22,6 @@ MAX_ENLARGE = 4.0
 MAX_SIDE = 2560
 MAX_RATIO = 20  # Telegram refuses photos whose sides differ more than this
 JPEG_QUALITY = 85
-K = TypeVar("K", bound=Hashable)
 
 
 def cut(image: Image.Image, box: Box) -> bytes | None:
@@ -52,44 +50,16 @@ def cut(image: Image.Image, box: Box) -> bytes | None:
     return out.getvalue()
 
 
-def cut_all(prepared_png: bytes, boxes: Mapping[K, Box]) -> dict[K, bytes]:
-    """Each box's piece of the prepared image (the bytes the engine read)."""
-    if not boxes:
-        return {}
-    with Image.open(io.BytesIO(prepared_png)) as image:
-        image.load()
-        pieces = {key: cut(image, box) for key, box in boxes.items()}
-    return {key: piece for key, piece in pieces.items() if piece is not None}
+def cut_boxes(image: Image.Image, boxes: Sequence[Box | None]) -> list[bytes | None]:
+    """Each box's piece of `image` (the prepared image the engine read), None where there is
+    no box or nothing to cut."""
+    return [None if box is None else cut(image, box) for box in boxes]
 
 
-OVERVIEW_SIDE = 1600  # the whole page, sized for a phone screen
-MARK = (230, 40, 40)
-
-
-def overview(prepared_png: bytes, numbered: Mapping[int, Box]) -> bytes | None:
-    """The whole page with each flagged line boxed and labelled with its number, so the user
-    sees where each prompt's line is; None without boxes."""
-    if not numbered:
-        return None
-    with Image.open(io.BytesIO(prepared_png)) as opened:
-        page = opened.convert("RGB")
-    scale = min(1.0, OVERVIEW_SIDE / max(page.size))
-    if scale < 1.0:
-        size = (round(page.width * scale), round(page.height * scale))
-        page = page.resize(size, Image.Resampling.LANCZOS)
-    draw = ImageDraw.Draw(page)
-    stroke = max(2, round(max(page.size) / 400))
-    font = ImageFont.load_default(size=max(14, round(max(page.size) / 40)))
-    for number, (x, y, width, height) in numbered.items():
-        left, top = round(x * scale), round(y * scale)
-        right, bottom = round((x + width) * scale), round((y + height) * scale)
-        draw.rectangle((left, top, right, bottom), outline=MARK, width=stroke)
-        label = str(number)
-        box = draw.textbbox((0, 0), label, font=font)
-        tag_w, tag_h = box[2] - box[0] + 2 * stroke, box[3] - box[1] + 2 * stroke
-        tag_top = top - tag_h if top - tag_h >= 0 else bottom
-        draw.rectangle((left, tag_top, left + tag_w, tag_top + tag_h), fill=MARK)
-        draw.text((left + stroke, tag_top + stroke - box[1]), label, fill="white", font=font)
-    out = io.BytesIO()
-    page.save(out, format="JPEG", quality=JPEG_QUALITY)
-    return out.getvalue()
+def for_review(
+    image: Image.Image, lines: Sequence[RecognizedLine], below: float
+) -> list[bytes | None]:
+    """One entry per line: its piece when it will wait for review (confidence below `below`,
+    the user's threshold, as `domain.review.classify` decides) and the engine said where it
+    is; else None."""
+    return cut_boxes(image, [line.box if line.confidence < below else None for line in lines])

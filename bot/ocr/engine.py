@@ -6,12 +6,16 @@ own process never loads the engine by importing this.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from PIL import Image
+
 from bot.config import Settings
 from bot.domain.models import RecognizedLine
+from bot.ocr.crops import for_review
 from bot.ocr.images import DEFAULT_OCR_MAX_SIDE
 
 HANDWRITING = "handwriting"
@@ -103,6 +107,21 @@ class OcrOutcome:
     # (after EXIF rotation and downscaling): what a crop of each line is cut from.
     image_size: tuple[int, int] | None = None
     crosscheck_s: float = 0.0  # of elapsed_s, the seconds the cross-check took
+    # Asked for with `crop_below`: one entry per line, the JPEG of its piece of the image when
+    # it is below that confidence and has a box (the review prompt's picture), else None.
+    crops: list[bytes | None] = field(default_factory=list)
+    crop_s: float = 0.0  # of elapsed_s, the seconds cutting them took
+
+
+def with_crops(outcome: OcrOutcome, prepared: Image.Image, crop_below: float | None) -> OcrOutcome:
+    """`outcome` with the pieces of its unsure lines, cut from `prepared` (the pixels the
+    boxes refer to), when asked for; the time it took counts in `elapsed_s`."""
+    if crop_below is None:
+        return outcome
+    started = time.monotonic()
+    pieces = for_review(prepared, outcome.lines, crop_below)
+    spent = time.monotonic() - started
+    return replace(outcome, crops=pieces, crop_s=spent, elapsed_s=outcome.elapsed_s + spent)
 
 
 class Engine(Protocol):
@@ -112,8 +131,11 @@ class Engine(Protocol):
     config: EngineConfig
     licensed: bool
 
-    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
-        """OCR one image; raises ImageRejected, ModelMissing or OcrFailed."""
+    def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
+        """OCR one image; raises ImageRejected, ModelMissing or OcrFailed. With `crop_below`,
+        the outcome holds the pieces of the lines below that confidence (`OcrOutcome.crops`)."""
 
     def languages(self) -> list[str]:
         """The language codes this engine really reads here."""

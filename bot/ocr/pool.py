@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from bot.domain.models import Box
 from bot.ocr.backend import BackendStatus
 from bot.ocr.engine import (
     TRIAL_HINT,
@@ -32,6 +33,7 @@ from bot.ocr.engines import prepare_runtime
 from bot.ocr.worker import (
     init_worker,
     worker_check_language,
+    worker_cut,
     worker_languages,
     worker_recognize,
     worker_warm_up,
@@ -130,10 +132,14 @@ class OcrPool:
         if not self.licensed:
             log.warning("event=ocr_trial_mode hint=%r", TRIAL_HINT)
 
-    async def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+    async def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
         """OCR one image; raises ImageRejected, OcrTimeout or OcrFailed."""
         started = time.monotonic()
-        outcome: OcrOutcome = await self._call(worker_recognize, (self.config, image, language))
+        outcome: OcrOutcome = await self._call(
+            worker_recognize, (self.config, image, language, crop_below)
+        )
         self._durations.append(time.monotonic() - started)
         self.licensed = not outcome.trial
         for notice in outcome.notices:
@@ -141,6 +147,10 @@ class OcrPool:
                 self._notices_seen.add(notice)
                 log.warning("event=ocr_notice notice=%r", notice)
         return outcome
+
+    async def cut(self, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
+        """Pieces of an image read earlier, cut in a worker (never on the event loop)."""
+        return await self._call(worker_cut, (self.config, image, boxes))
 
     async def languages(self) -> list[str]:
         """The engine's language names (asked once from a worker, then cached)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
 from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr
-from bot.ocr.engine import PRINTED, EngineConfig, ModelMissing, OcrOutcome
+from bot.ocr.engine import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
 from bot.ocr.images import prepare_for_ocr
 from bot.ocr.prepare import prepare_pixels
 from bot.ocr.prerequisites import EngineUnavailable
@@ -129,7 +129,9 @@ class RapidEngine:
             self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
         return self._estimators[language]
 
-    def recognize(self, image: bytes, language: str | None = None) -> OcrOutcome:
+    def recognize(
+        self, image: bytes, language: str | None = None, crop_below: float | None = None
+    ) -> OcrOutcome:
         language = (language or self.config.language).upper()
         if language not in LANGUAGES:
             raise ModelMissing(self.check_language(language) or language)
@@ -146,7 +148,7 @@ class RapidEngine:
             )
             for text, score, box in self._reader.read_page(to_bgr(pixels))
         ]
-        return OcrOutcome(
+        outcome = OcrOutcome(
             lines=lines,
             trial=False,
             model=PRINTED,
@@ -154,3 +156,4 @@ class RapidEngine:
             engine=ENGINE_NAME,
             image_size=prepared.size,
         )
+        return with_crops(outcome, prepared, crop_below)

@@ -11,9 +11,12 @@ import logging
 import os
 import time
 
+from bot.domain.models import Box
 from bot.logs import configure_logging
+from bot.ocr.crops import cut_boxes
 from bot.ocr.engine import Engine, EngineConfig, OcrOutcome
 from bot.ocr.engines import build_engine
+from bot.ocr.images import prepare_for_ocr
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +38,19 @@ def init_worker(log_level: str) -> None:
 _worker_engine: Engine | None = None
 
 
-def worker_recognize(config: EngineConfig, image: bytes, language: str | None) -> OcrOutcome:
-    """Run inside a pool worker: build the engine on first use, then OCR."""
-    return _engine(config).recognize(image, language)
+def worker_recognize(
+    config: EngineConfig, image: bytes, language: str | None, crop_below: float | None = None
+) -> OcrOutcome:
+    """Run inside a pool worker: build the engine on first use, then OCR (and cut the pieces
+    of the lines below `crop_below`, when given)."""
+    return _engine(config).recognize(image, language, crop_below)
+
+
+def worker_cut(config: EngineConfig, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
+    """Pieces of an image read earlier (a note's page, downloaded again), one per box: the
+    same preparation as for reading (EXIF rotation, downscaling), so the stored boxes land
+    on the same pixels. No engine needed."""
+    return cut_boxes(prepare_for_ocr(image, max_side=config.max_side), boxes)
 
 
 def _engine(config: EngineConfig) -> Engine:

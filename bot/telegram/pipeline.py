@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
-from dataclasses import replace
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram import Bot
@@ -37,8 +37,9 @@ from bot.ocr.images import ImageRejected, inspect_image
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
-from bot.telegram.features.review import send_review_prompts
-from bot.telegram.limits import is_transient, with_retries
+from bot.telegram.features.review import line_pieces, send_review_prompts
+from bot.telegram.files import download
+from bot.telegram.limits import is_transient
 from bot.telegram.locale import default_ocr_language
 from bot.telegram.waiting_line import WaitingLine
 
@@ -47,6 +48,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Seconds before a job interrupted by a passing fault runs again; the last delay repeats.
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
+
+
+@dataclass
+class PagesRead:
+    """What reading a job's pages gave: the lines in order, and for each line its page of the
+    note and its piece of the photo (None: not unsure, or no box)."""
+
+    lines: list[RecognizedLine] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    pieces: list[bytes | None] = field(default_factory=list)
+    trial: bool = False
+    skipped: list[str] = field(default_factory=list)  # pages that could not be read, and why
 
 
 class PhotoPipeline:
@@ -236,6 +249,9 @@ class PhotoPipeline:
             await self._fail(jobs, t(messages.GIVING_UP), reason)
             return
         prefs = await self.storage.users.settings(lead.user_id)
+        threshold = (
+            prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
+        ) / 100
         async with self.line.place() as ahead:
             if lead.status_message_id is None:
                 status = await self.bot.send_message(
@@ -253,14 +269,10 @@ class PhotoPipeline:
                 language = prefs.language or await default_ocr_language(
                     self.ocr, self.settings, t.code
                 )
-                read = await self._read_pages(jobs, language, t)
+                read = await self._read_pages(jobs, language, threshold, t)
         if read is None:
             return  # the user has been told why
-        lines, pages, trial, skipped = read
-        threshold = (
-            prefs.threshold if prefs.threshold is not None else self.settings.confidence_threshold
-        )
-        drafts = classify(lines, threshold / 100, pages)
+        drafts = classify(read.lines, threshold, read.pages)
         note = await self.storage.create_note(
             user_id=lead.user_id,
             chat_id=lead.chat_id,
@@ -268,7 +280,7 @@ class PhotoPipeline:
             title=note_title(next((job.caption for job in jobs if job.caption), None), drafts),
             pages=[Page(job.file_id, job.as_file) for job in jobs],
             file_unique_id=lead.file_unique_id if len(jobs) == 1 else None,
-            engine_mode="trial" if trial else "licensed",
+            engine_mode="trial" if read.trial else "licensed",
             job_ids=[job.id for job in jobs],
         )
         log.info(
@@ -280,26 +292,29 @@ class PhotoPipeline:
             len(note.lines),
             len(note.pending_lines),
         )
-        await self._deliver(jobs, note, t, trial=trial, skipped=skipped)
+        # The note's lines are the recognised ones, in order: each piece goes to its line.
+        pieces = {
+            line.id: piece
+            for line, piece in zip(note.lines, read.pieces, strict=True)
+            if piece is not None
+        }
+        await self._deliver(jobs, note, t, trial=read.trial, skipped=read.skipped, pieces=pieces)
 
     async def _read_pages(
-        self, jobs: list[Job], language: str, t: Translator
-    ) -> tuple[list[RecognizedLine], list[int], bool, list[str]] | None:
-        """Download and OCR every page, in order: (lines, each line's page index, trial mode,
-        pages skipped and why).
+        self, jobs: list[Job], language: str, threshold: float, t: Translator
+    ) -> PagesRead | None:
+        """Download and OCR every page, in order, with the pieces of the lines below
+        `threshold` cut by the worker from the image it read.
 
         None when nothing could be read; the job has then failed and the user was told.
         """
         await self._typing(jobs[0].chat_id)
-        lines: list[RecognizedLine] = []
-        pages: list[int] = []
-        trial = False
-        skipped: list[str] = []
+        read = PagesRead()
         for page, job in enumerate(jobs, start=1):
             try:
                 data = await self._download(job)
                 inspect_image(data, max_pixels=self.settings.max_image_pixels)
-                outcome = await self.ocr.recognize(data, language)
+                outcome = await self.ocr.recognize(data, language, crop_below=threshold)
             except ImageRejected as rejected:
                 user_text = messages.image_flaw(t, rejected.flaw, rejected.detail)
                 reason = f"image rejected: {rejected}"
@@ -326,12 +341,14 @@ class PhotoPipeline:
             # Anything else (a bug, an engine that can't start in a worker) ends the run:
             # `run` counts it as an attempt and tries again, then tells the user.
             else:
-                lines.extend(outcome.lines)
-                pages.extend([page - 1] * len(outcome.lines))  # the note's page index
-                trial = trial or outcome.trial
+                read.lines.extend(outcome.lines)
+                read.pages.extend([page - 1] * len(outcome.lines))  # the note's page index
+                fits = len(outcome.crops) == len(outcome.lines)  # else not asked, or an old worker
+                read.pieces.extend(outcome.crops if fits else [None] * len(outcome.lines))
+                read.trial = read.trial or outcome.trial
                 log.info(
                     "event=ocr_done job=%d user=%d engine=%s lines=%d language=%s model=%s "
-                    "ocr_s=%.2f crosscheck_s=%.2f",
+                    "ocr_s=%.2f crosscheck_s=%.2f pieces=%d crop_s=%.3f",
                     job.id,
                     job.user_id,
                     outcome.engine,
@@ -340,26 +357,23 @@ class PhotoPipeline:
                     outcome.model,
                     outcome.elapsed_s,
                     outcome.crosscheck_s,
+                    sum(piece is not None for piece in outcome.crops),
+                    outcome.crop_s,
                 )
                 continue
             if len(jobs) == 1:
                 await self._fail(jobs, user_text, reason)
                 return None
-            skipped.append(messages.skipped_page(t, page, user_text))
-        if len(skipped) == len(jobs):
-            await self._fail(jobs, t(messages.ALBUM_UNREADABLE), "; ".join(skipped))
+            read.skipped.append(messages.skipped_page(t, page, user_text))
+        if len(read.skipped) == len(jobs):
+            await self._fail(jobs, t(messages.ALBUM_UNREADABLE), "; ".join(read.skipped))
             return None
-        return lines, pages, trial, skipped
+        return read
 
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:
             raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
-        telegram_file = await self.bot.get_file(job.file_id)  # retried by the rate limiter
-        if telegram_file.file_size and telegram_file.file_size > self.settings.max_file_bytes:
-            raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
-        # The download itself bypasses the rate limiter: retry it here.
-        data = await with_retries(telegram_file.download_as_bytearray, "download")
-        return bytes(data)
+        return await download(self.bot, job.file_id, self.settings.max_file_bytes)
 
     async def _deliver(
         self,
@@ -369,22 +383,29 @@ class PhotoPipeline:
         *,
         trial: bool,
         skipped: Sequence[str] = (),
+        pieces: Mapping[int, bytes] | None = None,
     ) -> None:
-        """Show the result in the status message and one review message per pending line."""
+        """Show the result in the status message and one review message per pending line,
+        with its piece of the photo (`pieces` by line id; cut again from the note's pages
+        when not given, as after a restart)."""
         lead = jobs[0]
         result = messages.ocr_result(t, note, trial=trial, skipped=list(skipped))
         await send_reply(self.bot, lead.chat_id, result, edit_message_id=lead.status_message_id)
         if trial and await self.storage.users.claim_trial_notice(lead.user_id):
             await self.bot.send_message(lead.chat_id, t(messages.TRIAL_NOTICE))
+        # Those with a prompt already were sent before a restart.
+        unasked = [line for line in note.pending_lines if line.review_message_id is None]
+        if pieces is None:
+            pieces = await line_pieces(self.bot, self.ocr, note, unasked)
         await send_review_prompts(
             self.bot,
             self.storage,
             self.buttons,
             user_id=lead.user_id,
             chat_id=lead.chat_id,
-            # Those with a prompt already were sent before a restart.
-            lines=[line for line in note.pending_lines if line.review_message_id is None],
+            lines=unasked,
             t=t,
+            pieces=pieces,
         )
         for job in jobs:
             await self.storage.jobs.mark_done(job.id)

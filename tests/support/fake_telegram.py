@@ -24,6 +24,7 @@ import random
 import re
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
@@ -37,6 +38,7 @@ T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64
+GROUP_MESSAGES_PER_MINUTE = 20
 # Telegram's HTML tags -> the entity type each becomes.
 HTML_TAGS = {
     "b": "bold",
@@ -244,6 +246,8 @@ class FakeTelegram:
         self.requests: list[tuple[str, dict]] = []  # every call, params decoded
         self.callback_answers: dict[str, dict] = {}  # callback_query_id -> answer params
         self.documents: list[dict] = []  # sendDocument: chat_id, filename, data, caption, file_id
+        self.rate_limited: list[int] = []  # chats whose send was refused with 429 (groups)
+        self._group_sends: dict[int, deque[float]] = {}
         self.photos: list[dict] = []  # sendPhoto: chat_id, file_id, data, caption, message_id
         self.edits: list[dict] = []  # editMessageText: chat_id, message_id, old_text, text
         self.deleted: list[tuple[int, int]] = []  # deleteMessage: (chat_id, message_id)
@@ -772,6 +776,7 @@ class FakeTelegram:
         return markup
 
     def _bot_send(self, chat_id: int, params: dict, fields: dict) -> dict:
+        self._check_group_rate(chat_id)
         reply_to = params.get("reply_to_message_id")
         if reply_to is not None:
             target = self._find(chat_id, reply_to)
@@ -783,6 +788,21 @@ class FakeTelegram:
         if (markup := self._markup(params)) is not None:
             fields["reply_markup"] = markup
         return wire(self._new_message(chat_id, dict(self.bot_user), fields))
+
+    def _check_group_rate(self, chat_id: int) -> None:
+        """Telegram's documented group limit: a bot sends at most 20 messages a minute to one
+        group; beyond that it answers 429 (recorded in `rate_limited`)."""
+        if chat_id >= 0:
+            return
+        now = time.monotonic()
+        sent = self._group_sends.setdefault(chat_id, deque())
+        while sent and now - sent[0] >= 60:
+            sent.popleft()
+        if len(sent) >= GROUP_MESSAGES_PER_MINUTE:
+            self.rate_limited.append(chat_id)
+            wait = max(1, round(60 - (now - sent[0])))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        sent.append(now)
 
     def _replace(
         self, message: dict, fields: dict, markup: dict | None, content: str = "text"

@@ -28,7 +28,7 @@ from bot.telegram.buttons import (
 from bot.telegram.chat import private_command, reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import send_reply
-from bot.telegram.features.review import message_ref, send_review_prompts
+from bot.telegram.features.review import line_pieces, message_ref, send_review_prompts
 from bot.telegram.features.search import search_page
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,7 @@ async def on_review_again(press: Press, context: BotContext) -> None:
         chat_id=press.chat_id,
         lines=note.pending_lines,
         t=press.t,
+        pieces=await line_pieces(context.bot, svc.ocr, note, note.pending_lines),
     )
 
 

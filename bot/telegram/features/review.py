@@ -4,20 +4,25 @@ text that replaces a line (sent after Retype, or as a reply to a line's prompt).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
+from bot.ocr.backend import OcrBackend
+from bot.ocr.engine import OcrFailed, OcrUnavailable
+from bot.ocr.images import ImageRejected
 from bot.storage import AlreadyHandled, LineAlreadyResolved, LineNotFound, Storage
 from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind, LineRef, Press
 from bot.telegram.chat import reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import edit_text, send_reply
+from bot.telegram.files import download
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +57,20 @@ async def send_review_prompts(
     chat_id: int,
     lines: list[Line],
     t: Translator,
-    crops: Mapping[int, bytes] | None = None,
+    pieces: Mapping[int, bytes] | None = None,
 ) -> None:
     """One prompt per line, each recorded on its line so a reply to it retypes that line.
 
-    A line with its piece of the photo (`crops`, by line id) is asked about as that photo with
+    A line with its piece of the photo (`pieces`, by line id) is asked about as that photo with
     the prompt as its caption; one without (no box, or not cut) as text.
     """
     for line in lines:
         keyboard = review_keyboard(buttons, user_id, t, line)
-        crop = (crops or {}).get(line.id)
-        if crop is not None:
+        piece = (pieces or {}).get(line.id)
+        if piece is not None:
             sent = await bot.send_photo(
                 chat_id,
-                crop,
+                piece,
                 caption=messages.review_prompt(t, line),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
@@ -78,6 +83,30 @@ async def send_review_prompts(
                 reply_markup=keyboard,
             )
         await storage.notes.set_review_message(user_id, line.id, sent.message_id)
+
+
+async def line_pieces(
+    bot: Bot, ocr: OcrBackend, note: Note, lines: Sequence[Line]
+) -> dict[int, bytes]:
+    """The pieces of the photo for `lines` (by line id), cut again by a worker from the note's
+    pages, downloaded by file_id: for prompts sent after a restart or by "Review pending
+    lines". Best effort: a page that can't be had now gives text prompts, never no prompt."""
+    wanted: dict[int, list[Line]] = {}
+    for line in lines:
+        if line.box is not None and 0 <= line.page < len(note.pages):
+            wanted.setdefault(line.page, []).append(line)
+    pieces: dict[int, bytes] = {}
+    for page, page_lines in sorted(wanted.items()):
+        try:
+            image = await download(bot, note.pages[page].file_id)
+            cut = await ocr.cut(image, [line.box for line in page_lines])
+        except (TelegramError, OcrUnavailable, OcrFailed, ImageRejected) as error:
+            log.warning("event=pieces_unavailable note=%d page=%d error=%s", note.id, page, error)
+            continue
+        pieces.update(
+            (line.id, piece) for line, piece in zip(page_lines, cut, strict=False) if piece
+        )
+    return pieces
 
 
 async def announce_if_complete(bot: Bot, t: Translator, note: Note) -> None:
