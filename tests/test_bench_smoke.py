@@ -27,16 +27,22 @@ SECTIONS = [
 ]
 
 
-def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
+def bench_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m module args` from the repository; it must succeed."""
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", module, *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_quick_benchmark_produces_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    run = bench_module("bench", "--quick", "--out", str(out))
     results = json.loads(out.read_text())
     assert results["machine"]["cores"] >= 1
     for section in SECTIONS:
@@ -77,14 +83,7 @@ def test_quality_benchmark_scores_a_folder_of_generated_images(tmp_path: Path) -
     (folder / "manifest.csv").write_text("file,kind\n" + rows)
     out = tmp_path / "quality.json"
     settings = ["--settings", "aspose,rapidocr", "--out", str(out)]
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.quality", str(folder), *settings],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = bench_module("bench.quality", str(folder), *settings)
     assert "OCR quality" in run.stdout
     results = json.loads(out.read_text())
     for setting in ("aspose", "rapidocr"):
@@ -100,13 +99,6 @@ def test_quality_benchmark_scores_a_folder_of_generated_images(tmp_path: Path) -
 
 
 def test_the_pieces_benchmark_prints_both_tables() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.pieces", "--quick", "--engines", "rapidocr"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = bench_module("bench.pieces", "--quick", "--engines", "rapidocr")
     assert "In the OCR worker" in run.stdout
     assert "photo + caption" in run.stdout
