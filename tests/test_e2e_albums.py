@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.support.fake_telegram import shown
 from tests.support.images import render_note
 from tests.support.running import running_bot
 
@@ -24,7 +25,7 @@ PAGES = [
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 async def test_album_is_one_note_with_pages_in_order(telegram, settings_for, ocr_pool):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from bot.domain.review import MAX_RETYPE_CHARS
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, shown
 from tests.support.images import NOTE_LINES, UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -18,7 +18,7 @@ OCR_TIMEOUT = 90.0
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 async def reply_to(telegram: FakeTelegram, after: int, needle: str, timeout: float = 20) -> str:

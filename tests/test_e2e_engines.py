@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.models import ConfidenceSource
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import NOTE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -19,7 +19,7 @@ OCR_TIMEOUT = 90.0
 
 
 def plain(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 async def command(telegram: FakeTelegram, user_id: int, text: str, expect: str) -> dict:

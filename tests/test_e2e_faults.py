@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_process import BotProcess
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import render_note
 from tests.support.running import TOKEN, running_bot
 
@@ -29,11 +29,11 @@ def photo(number: int) -> bytes:
 
 
 def note_messages(telegram: FakeTelegram, chat_id: int) -> list[dict]:
-    return [m for m in telegram.bot_messages(chat_id) if m["text_plain"].startswith("📝 Note #")]
+    return [m for m in telegram.bot_messages(chat_id) if shown(m).startswith("📝 Note #")]
 
 
 def prompts(telegram: FakeTelegram, chat_id: int) -> list[dict]:
-    return [m for m in telegram.bot_messages(chat_id) if m["text_plain"].startswith("❓ Line")]
+    return [m for m in telegram.bot_messages(chat_id) if shown(m).startswith("❓ Line")]
 
 
 def button(message: dict, label: str) -> str:
@@ -92,7 +92,7 @@ async def test_photos_waiting_through_restarts_and_kills_are_all_read(
         await all_jobs_finished(tmp_path / "notes.db")
     finally:
         await bot.stop()
-    texts = [m["text_plain"] for m in telegram.bot_messages(ALICE)]
+    texts = [shown(m) for m in telegram.bot_messages(ALICE)]
     assert not any("tried several times" in text for text in texts)
     assert rows(tmp_path / "notes.db", "SELECT count(*) FROM notes") == [(photos,)]
     assert rows(tmp_path / "notes.db", "SELECT DISTINCT status FROM jobs") == [("done",)]
@@ -117,7 +117,7 @@ async def test_a_failing_bot_api_call_does_not_strand_the_photo(
         telegram.fail_next(method, count, status=status)
         telegram.send_photo(ALICE, photo(1))
         result = await telegram.wait_for_message(
-            ALICE, lambda m: m["text_plain"].startswith("📝 Note #"), timeout=OCR_TIMEOUT
+            ALICE, lambda m: shown(m).startswith("📝 Note #"), timeout=OCR_TIMEOUT
         )
         storage = app.bot_data.services.storage
         await telegram.wait_for(lambda: True, timeout=0.5)
@@ -126,7 +126,7 @@ async def test_a_failing_bot_api_call_does_not_strand_the_photo(
                 break
             await asyncio.sleep(0.05)
         assert await storage.jobs.unfinished() == []
-    assert "Buy" in result["text_plain"] or "Page" in result["text_plain"]
+    assert "Buy" in shown(result) or "Page" in shown(result)
     assert len(note_messages(telegram, ALICE)) == 1
 
 
@@ -136,11 +136,11 @@ async def test_a_saved_decision_is_shown_even_if_the_press_cannot_be_answered(
     async with running_bot(settings_for(telegram, confidence_threshold=100), ocr_pool) as app:
         telegram.send_photo(ALICE, photo(2))
         prompt = await telegram.wait_for_message(
-            ALICE, lambda m: m["text_plain"].startswith("❓ Line"), timeout=OCR_TIMEOUT
+            ALICE, lambda m: shown(m).startswith("❓ Line"), timeout=OCR_TIMEOUT
         )
         telegram.fail_next("answerCallbackQuery", 10, status=500)  # longer than the retries
         telegram.press_button(ALICE, prompt, button(prompt, "Keep"))
-        shown = await telegram.wait_for(
+        edit = await telegram.wait_for(
             lambda: next(
                 (e for e in telegram.edits if e["message_id"] == prompt["message_id"]), None
             ),
@@ -149,10 +149,10 @@ async def test_a_saved_decision_is_shown_even_if_the_press_cannot_be_answered(
         line = await app.bot_data.services.storage.notes.line_by_review_message(
             ALICE, ALICE, prompt["message_id"]
         )
-    assert "Kept line" in shown["text"]
+    assert "Kept line" in edit["text"]
     assert line is not None
     assert str(line.state) == "kept"
-    texts = [m["text_plain"] for m in telegram.bot_messages(ALICE)]
+    texts = [shown(m) for m in telegram.bot_messages(ALICE)]
     assert not any("went wrong" in text for text in texts)
 
 
@@ -172,7 +172,7 @@ async def test_a_photo_delivered_twice_makes_one_note(telegram, settings_for, oc
         before = len(telegram.bot_messages(ALICE))
         telegram.deliver_again(update)  # after it was answered
         telegram.send_text(ALICE, "/help")
-        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m))
         notes = await storage.notes.count(ALICE)
     assert notes == 1
     assert len(note_messages(telegram, ALICE)) == 1
@@ -202,12 +202,12 @@ async def test_a_photo_redelivered_after_a_kill_makes_one_note(
         await all_jobs_finished(tmp_path / "notes.db")
         await asyncio.sleep(6)  # time for a second reading of the photo, if one had started
         telegram.send_text(ALICE, "/help")
-        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m))
     finally:
         await restarted.stop()
     assert rows(tmp_path / "notes.db", "SELECT count(*) FROM notes") == [(1,)]
     assert len(note_messages(telegram, ALICE)) == 1
-    assert not any("sent this photo" in m["text_plain"] for m in telegram.bot_messages(ALICE))
+    assert not any("sent this photo" in shown(m) for m in telegram.bot_messages(ALICE))
 
 
 async def test_a_correction_and_a_title_delivered_twice_apply_once(
@@ -219,18 +219,18 @@ async def test_a_correction_and_a_title_delivered_twice_apply_once(
         await telegram.wait_for(lambda: len(prompts(telegram, ALICE)) >= 2, timeout=OCR_TIMEOUT)
         first, second = prompts(telegram, ALICE)[:2]
         telegram.press_button(ALICE, first, button(first, "Retype"))
-        await telegram.wait_for_message(ALICE, lambda m: "Send me the correct" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Send me the correct" in shown(m))
         update = telegram.update_of(telegram.send_text(ALICE, "Buy oat milk"))
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line" in shown(m))
         # The same correction again, now that the next line waits too: it must not land there.
         telegram.press_button(ALICE, second, button(second, "Retype"))
         await telegram.wait_for(lambda: len(telegram.callback_answers) == 2)
         telegram.deliver_again(update)
         telegram.send_text(ALICE, "/help")
-        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m))
         storage = app.bot_data.services.storage
         line = await storage.notes.line_by_review_message(ALICE, ALICE, second["message_id"])
-    saved = [m for m in telegram.bot_messages(ALICE) if "Saved line" in m["text_plain"]]
+    saved = [m for m in telegram.bot_messages(ALICE) if "Saved line" in shown(m)]
     assert len(saved) == 1
     assert line is not None
     assert str(line.state) == "pending"
@@ -246,13 +246,11 @@ async def test_old_buttons_after_forget_act_on_nothing(telegram, settings_for, o
             await telegram.wait_for(lambda: prompts(telegram, ALICE), timeout=OCR_TIMEOUT)
         )[0]
         telegram.send_text(ALICE, "/notes")
-        old_list = await telegram.wait_for_message(ALICE, lambda m: "Your notes" in m["text_plain"])
+        old_list = await telegram.wait_for_message(ALICE, lambda m: "Your notes" in shown(m))
         telegram.send_text(ALICE, "/forget")
-        confirm = await telegram.wait_for_message(
-            ALICE, lambda m: "all your data" in m["text_plain"]
-        )
+        confirm = await telegram.wait_for_message(ALICE, lambda m: "all your data" in shown(m))
         telegram.press_button(ALICE, confirm, button(confirm, "Yes, delete everything"))
-        await telegram.wait_for_message(ALICE, lambda m: m["text_plain"].startswith("Done."))
+        await telegram.wait_for_message(ALICE, lambda m: shown(m).startswith("Done."))
         telegram.send_photo(ALICE, photo(7))
         await telegram.wait_for(lambda: len(prompts(telegram, ALICE)) == 2, timeout=OCR_TIMEOUT)
         drop = telegram.press_button(ALICE, old_prompt, button(old_prompt, "Drop"))
@@ -275,19 +273,19 @@ async def test_a_retype_pending_in_private_ignores_a_group_message(
         telegram.send_photo(ALICE, photo(8))
         prompt = (await telegram.wait_for(lambda: prompts(telegram, ALICE), timeout=OCR_TIMEOUT))[0]
         telegram.press_button(ALICE, prompt, button(prompt, "Retype"))
-        await telegram.wait_for_message(ALICE, lambda m: "Send me the correct" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Send me the correct" in shown(m))
         telegram.send_text(BOB, "/help@fake_test_bot", chat_id=GROUP, chat_type="group")
-        in_group = await telegram.wait_for_message(GROUP, lambda m: "/search" in m["text_plain"])
+        in_group = await telegram.wait_for_message(GROUP, lambda m: "/search" in shown(m))
         telegram.send_text(
             ALICE, "lol nice one", chat_id=GROUP, reply_to_message_id=in_group["message_id"]
         )
-        await telegram.wait_for_message(GROUP, lambda m: "not waiting" in m["text_plain"])
+        await telegram.wait_for_message(GROUP, lambda m: "not waiting" in shown(m))
         line = await app.bot_data.services.storage.notes.line_by_review_message(
             ALICE, ALICE, prompt["message_id"]
         )
     assert line is not None
     assert str(line.state) == "pending"
-    assert not any("Saved line" in m["text_plain"] for m in telegram.bot_messages(GROUP))
+    assert not any("Saved line" in shown(m) for m in telegram.bot_messages(GROUP))
 
 
 # --- 6. start-up failures are one line, without the token ---
@@ -329,13 +327,13 @@ async def test_a_superscript_digit_is_not_a_page_number(telegram, settings_for, 
     async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_text(ALICE, "/notes ²")
         answer = await telegram.wait_for_message(ALICE, lambda m: True)
-    assert "no notes yet" in answer["text_plain"]
+    assert "no notes yet" in shown(answer)
 
 
 async def test_non_ascii_button_data_is_answered(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool):
         telegram.send_text(ALICE, "/help")
-        help_ = await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"])
+        help_ = await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m))
         query = telegram.press_button(ALICE, help_, "v1:k:1:ñññññññññññññññ", strict=False)
         answer = await telegram.wait_for_callback_answer(query["id"])
     assert "no longer valid" in answer["text"]

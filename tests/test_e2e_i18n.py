@@ -11,7 +11,7 @@ import pytest
 
 from bot.domain import messages
 from bot.domain.i18n import Catalogs
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -21,7 +21,7 @@ OCR_TIMEOUT = 90.0
 
 
 def plain(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 def labels(message: dict) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH as EN
+from tests.support.fake_telegram import shown
 from tests.support.images import render_note
 from tests.support.running import running_bot
 
@@ -19,7 +20,7 @@ PHOTOS_PER_USER = 3
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 async def test_twenty_users_three_photos_each(telegram, settings_for, ocr_pool):

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from bot.domain.models import ConfidenceSource, LineDraft, LineState
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -37,7 +37,7 @@ async def seed(app, user_id: int, *texts: str, title: str | None = None, pending
 
 
 def plain(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 def labels(message: dict) -> list[str]:

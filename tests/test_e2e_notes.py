@@ -15,7 +15,7 @@ from contextlib import closing
 import pytest
 
 from bot.domain.models import LineState
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import FIRST_LINE, NOTE_LINES, UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -25,14 +25,12 @@ OCR_TIMEOUT = 90.0
 
 
 def result_message(telegram: FakeTelegram, chat_id: int):
-    return telegram.wait_for_message(
-        chat_id, lambda m: "Note #" in m.get("text_plain", ""), timeout=OCR_TIMEOUT
-    )
+    return telegram.wait_for_message(chat_id, lambda m: "Note #" in shown(m), timeout=OCR_TIMEOUT)
 
 
 def recognized_lines(message: dict) -> list[str]:
     """The accepted lines shown in the result message (between header and footer)."""
-    lines = message["text_plain"].split("\n")[1:]
+    lines = shown(message).split("\n")[1:]
     return [line for line in lines if line and not line.startswith(("⚠️", "✅"))]
 
 
@@ -44,8 +42,8 @@ async def test_photo_is_answered_with_its_first_line(telegram, settings_for, ocr
     first = recognized_lines(result)[0]
     assert len(first) >= 3
     assert FIRST_LINE.startswith(first), f"{first!r} is not the start of {FIRST_LINE!r}"
-    assert "Trial" not in result["text_plain"]
-    assert "***" not in result["text_plain"]
+    assert "Trial" not in shown(result)
+    assert "***" not in shown(result)
     # One status message, edited in place, replying to the photo; a chat action was sent.
     status_edits = [p for m, p in telegram.requests if m == "editMessageText"]
     assert any(p["message_id"] == result["message_id"] for p in status_edits)
@@ -87,11 +85,11 @@ async def photo_with_pending_line(telegram: FakeTelegram, user_id: int) -> dict:
     """
     telegram.send_photo(user_id, render_note(UNSURE_LINES))
     result = await result_message(telegram, user_id)
-    pending = int(result["text_plain"].split("⚠️ ")[1].split()[0])
+    pending = int(shown(result).split("⚠️ ")[1].split()[0])
     reviews = await review_messages(telegram, user_id, pending)
     first = reviews[0]
-    assert first["text_plain"].startswith("❓ Line 1 ·")
-    assert "(cross-checked)" in first["text_plain"]  # RapidOCR re-read the line's region
+    assert shown(first).startswith("❓ Line 1 ·")
+    assert "(cross-checked)" in shown(first)  # RapidOCR re-read the line's region
     return first
 
 
@@ -103,13 +101,13 @@ async def keep_the_rest(telegram: FakeTelegram, user_id: int, first: dict) -> No
 
 
 def is_complete(message: dict) -> bool:
-    return "is complete" in message["text_plain"]
+    return "is complete" in shown(message)
 
 
 async def test_keep_completes_the_note(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
-        unsure_text = review["text_plain"].split("\n")[1]
+        unsure_text = shown(review).split("\n")[1]
         query = telegram.press_button(ALICE, review, button_data(review, "Keep"))
         answer = await telegram.wait_for_callback_answer(query["id"])
         await keep_the_rest(telegram, ALICE, review)
@@ -118,7 +116,7 @@ async def test_keep_completes_the_note(telegram, settings_for, ocr_pool):
         (note,) = await storage.notes.page(ALICE, limit=5, offset=0)
 
     assert answer.get("text") == "Kept."
-    assert unsure_text in complete["text_plain"]
+    assert unsure_text in shown(complete)
     edited = telegram.bot_messages(ALICE)
     assert not buttons(next(m for m in edited if m["message_id"] == review["message_id"]))
     assert note.lines[0].state is LineState.KEPT
@@ -127,13 +125,13 @@ async def test_keep_completes_the_note(telegram, settings_for, ocr_pool):
 async def test_drop_removes_the_line_from_the_note(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
-        dropped = review["text_plain"].split("\n")[1]
+        dropped = shown(review).split("\n")[1]
         query = telegram.press_button(ALICE, review, button_data(review, "Drop"))
         await telegram.wait_for_callback_answer(query["id"])
         await keep_the_rest(telegram, ALICE, review)
         complete = await telegram.wait_for_message(ALICE, is_complete)
         (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
-    assert dropped not in complete["text_plain"].split("\n", 2)[-1]
+    assert dropped not in shown(complete).split("\n", 2)[-1]
     assert note.lines[0].state is LineState.DROPPED
     assert dropped not in note.text
 
@@ -145,29 +143,29 @@ async def test_retype_replaces_the_line_and_search_finds_it(telegram, settings_f
         await telegram.wait_for_callback_answer(query["id"])
         await telegram.wait_for_message(
             ALICE,
-            lambda m: m["message_id"] == review["message_id"] and "Send me" in m["text_plain"],
+            lambda m: m["message_id"] == review["message_id"] and "Send me" in shown(m),
         )
         telegram.send_text(ALICE, "Zebra crossing plan")
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in shown(m))
         await keep_the_rest(telegram, ALICE, review)
         complete = await telegram.wait_for_message(ALICE, is_complete)
 
         telegram.send_text(ALICE, "/search zebra")
-        found = await telegram.wait_for_message(ALICE, lambda m: "match" in m["text_plain"])
+        found = await telegram.wait_for_message(ALICE, lambda m: "match" in shown(m))
         telegram.send_text(BOB, "/search zebra")
-        not_found = await telegram.wait_for_message(BOB, lambda m: "match" in m["text_plain"])
+        not_found = await telegram.wait_for_message(BOB, lambda m: "match" in shown(m))
 
-    assert "Zebra crossing plan" in complete["text_plain"]
-    assert "1 note match" in found["text_plain"]
-    assert "zebra" in found["text_plain"].lower()
-    assert not_found["text_plain"].startswith("No notes match")
+    assert "Zebra crossing plan" in shown(complete)
+    assert "1 note match" in shown(found)
+    assert "zebra" in shown(found).lower()
+    assert shown(not_found).startswith("No notes match")
 
 
 async def test_retype_by_replying_to_the_line(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool) as app:
         review = await photo_with_pending_line(telegram, ALICE)
         telegram.send_text(ALICE, "Typed as a reply", reply_to_message_id=review["message_id"])
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in shown(m))
         (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert note.lines[0].text == "Typed as a reply"
     assert note.lines[0].state is LineState.RETYPED
@@ -184,7 +182,7 @@ async def test_reply_to_a_review_message_never_recorded_still_retypes_its_line(
         database = app.bot_data.services.storage.path
         await asyncio.to_thread(forget_review_messages, database)
         telegram.send_text(ALICE, "Typed as a reply", reply_to_message_id=review["message_id"])
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in shown(m))
         (note,) = await app.bot_data.services.storage.notes.page(ALICE, limit=5, offset=0)
     assert note.lines[0].text == "Typed as a reply"
 
@@ -204,10 +202,10 @@ async def test_restart_keeps_notes_and_pending_buttons(telegram, settings_for, o
     # A new Application, new storage connection, same database file.
     async with running_bot(settings, ocr_pool):
         telegram.send_text(ALICE, "After restart")  # the awaited retype survived the restart
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line 1" in shown(m))
         telegram.send_text(ALICE, "/search restart")
-        found = await telegram.wait_for_message(ALICE, lambda m: "match" in m["text_plain"])
-    assert "1 note match" in found["text_plain"]
+        found = await telegram.wait_for_message(ALICE, lambda m: "match" in shown(m))
+    assert "1 note match" in shown(found)
 
 
 async def test_button_pressed_after_restart_still_works(telegram, settings_for, ocr_pool):

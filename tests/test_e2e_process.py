@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_process import BotProcess
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, shown
 from tests.support.images import FIRST_LINE, NOTE_LINES, render_note
 from tests.support.running import TOKEN
 
@@ -29,11 +29,9 @@ async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path
         telegram.send_photo(ALICE, render_note(NOTE_LINES))
         # The bot sends the chat action after it has recorded the "Recognizing" message on the
         # job, and before OCR (seconds of engine warm-up) can finish: kill it right there.
-        await telegram.wait_for_message(
-            ALICE, lambda m: "Recognizing" in m["text_plain"], timeout=60
-        )
+        await telegram.wait_for_message(ALICE, lambda m: "Recognizing" in shown(m), timeout=60)
         await telegram.wait_for(lambda: any(m == "sendChatAction" for m, _ in telegram.requests))
-        assert not any("Note #" in m["text_plain"] for m in telegram.bot_messages(ALICE))
+        assert not any("Note #" in shown(m) for m in telegram.bot_messages(ALICE))
         bot.kill_group()
         await bot.wait(10)
 
@@ -41,17 +39,17 @@ async def test_sigkill_during_ocr_loses_nothing(telegram: FakeTelegram, tmp_path
         await restarted.start()
         try:
             result = await telegram.wait_for_message(
-                ALICE, lambda m: "Note #" in m["text_plain"], timeout=120
+                ALICE, lambda m: "Note #" in shown(m), timeout=120
             )
         finally:
             await restarted.stop()
     finally:
         await bot.stop()
-    first = result["text_plain"].split("\n")[1]
+    first = shown(result).split("\n")[1]
     assert FIRST_LINE.startswith(first)
     assert len(first) >= 3
     # The status message from before the kill was reused (edited), not duplicated.
-    recognizing = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in m["text_plain"]]
+    recognizing = [m for m in telegram.bot_messages(ALICE) if "Recognizing" in shown(m)]
     assert recognizing == []
     assert TOKEN not in (tmp_path / "bot.log").read_text()
 
@@ -61,7 +59,7 @@ async def test_sigterm_stops_cleanly_with_exit_code_0(telegram: FakeTelegram, tm
     await bot.start()
     try:
         telegram.send_text(ALICE, "/help")
-        await telegram.wait_for_message(ALICE, lambda m: "/search" in m["text_plain"], timeout=60)
+        await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m), timeout=60)
         assert bot.process is not None
         bot.process.send_signal(signal.SIGTERM)
         code = await bot.wait(15)
@@ -82,9 +80,7 @@ async def test_engine_warms_up_at_start_unless_told_not_to(telegram: FakeTelegra
         await bot.start()
         try:
             telegram.send_text(ALICE, "/help")
-            await telegram.wait_for_message(
-                ALICE, lambda m: "/search" in m["text_plain"], timeout=60
-            )
+            await telegram.wait_for_message(ALICE, lambda m: "/search" in shown(m), timeout=60)
             if warm_up == "true":
                 await telegram.wait_for(
                     lambda log=bot.log: "event=ocr_ready" in log.read_text(), timeout=60
@@ -110,14 +106,14 @@ async def test_logs_are_one_line_events_with_ids_and_timings_but_no_user_text(
     try:
         telegram.send_photo(ALICE, render_note(NOTE_LINES), caption="Secretcaption plan")
         review = await telegram.wait_for_message(
-            ALICE, lambda m: m["text_plain"].startswith("❓ Line"), timeout=120
+            ALICE, lambda m: shown(m).startswith("❓ Line"), timeout=120
         )
         telegram.send_text(
             ALICE, "Confidentialword typed", reply_to_message_id=review["message_id"]
         )
-        await telegram.wait_for_message(ALICE, lambda m: "Saved line" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "Saved line" in shown(m))
         telegram.send_text(ALICE, "/search Confidentialword")
-        await telegram.wait_for_message(ALICE, lambda m: "match" in m["text_plain"])
+        await telegram.wait_for_message(ALICE, lambda m: "match" in shown(m))
         assert bot.process is not None
         bot.process.send_signal(signal.SIGTERM)
         assert await bot.wait(15) == 0

@@ -18,7 +18,7 @@ import pytest
 
 from bot.ocr.celery_app import RESTORE_INTERVAL_S, VISIBILITY_MARGIN_S
 from tests.support.bot_process import BotProcess, WorkerProcess
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, shown
 from tests.support.images import render_note, words_prefix_of
 from tests.support.redis_server import RedisServer
 from tests.support.running import TOKEN
@@ -41,7 +41,7 @@ def photo(first_line: str) -> bytes:
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 def notes(telegram: FakeTelegram, user: int) -> list[dict]:

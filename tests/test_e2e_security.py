@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.domain.models import LineState
-from tests.support.fake_telegram import buttons
+from tests.support.fake_telegram import buttons, shown
 from tests.support.images import NOTE_LINES, UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -18,7 +18,7 @@ GROUP = -100123
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain", "")
+    return shown(message)
 
 
 async def first_review(telegram, user_id: int = ALICE) -> dict:

@@ -10,7 +10,7 @@ from contextlib import closing
 import pytest
 from PIL import Image
 
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
@@ -21,11 +21,11 @@ OCR_TIMEOUT = 120.0
 
 
 def text(message: dict) -> str:
-    return message.get("text_plain") or message.get("caption_plain") or ""
+    return shown(message)
 
 
 def button(message: dict, label: str) -> str:
-    return next(data for shown, data in buttons(message) if shown == label)
+    return next(data for caption, data in buttons(message) if caption == label)
 
 
 async def open_first_note(telegram: FakeTelegram) -> dict:

@@ -13,6 +13,7 @@ import pytest
 from bot.telegram.app import build_application, start_services, stop_services, webhook_options
 from bot.telegram.updates import WebhookReceiver
 from tests.support.bot_process import BotProcess
+from tests.support.fake_telegram import shown
 
 pytestmark = pytest.mark.asyncio
 ALICE = 8008
@@ -57,7 +58,7 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_p
             async with session.post(url, json=update, headers=headers) as response:
                 assert response.status == 200
                 # Answered only once handled: until then Telegram would deliver it again.
-                answer = telegram.find_bot_message(ALICE, lambda m: "/search" in m["text_plain"])
+                answer = telegram.find_bot_message(ALICE, lambda m: "/search" in shown(m))
                 assert answer is not None
     finally:
         await receiver.stop(grace_s=5)
@@ -94,7 +95,7 @@ async def test_the_bot_process_sets_its_webhook_and_serves_it(telegram, tmp_path
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
         assert status == 200
-        assert telegram.find_bot_message(ALICE, lambda m: "/search" in m["text_plain"])
+        assert telegram.find_bot_message(ALICE, lambda m: "/search" in shown(m))
         assert bot.process is not None
         bot.process.send_signal(signal.SIGTERM)
         assert await bot.wait(30) == 0

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot_process import BotProcess
-from tests.support.fake_telegram import FakeTelegram, Faults, buttons
+from tests.support.fake_telegram import FakeTelegram, Faults, buttons, shown
 from tests.support.images import render_note
 from tests.support.running import TOKEN
 
@@ -106,7 +106,7 @@ class Soak:
             m
             for user in USERS
             for m in self.telegram.bot_messages(user)
-            if m["text_plain"].startswith("❓ Line") and buttons(m)
+            if shown(m).startswith("❓ Line") and buttons(m)
         ]
 
     def press(self) -> None:
@@ -173,9 +173,7 @@ async def test_promises_hold_under_random_faults(telegram: FakeTelegram, tmp_pat
             await asyncio.sleep(0.5)
         await asyncio.sleep(2)  # presses and corrections still queued get handled
         telegram.send_text(USERS[0], "/help")
-        await telegram.wait_for_message(
-            USERS[0], lambda m: "/search" in m["text_plain"], timeout=60
-        )
+        await telegram.wait_for_message(USERS[0], lambda m: "/search" in shown(m), timeout=60)
     finally:
         assert soak.bot is not None
         await soak.bot.stop()
@@ -194,20 +192,20 @@ async def test_promises_hold_under_random_faults(telegram: FakeTelegram, tmp_pat
             assert rows(
                 db, "SELECT count(*) FROM notes WHERE file_unique_id = ?", (file_unique_id,)
             ) == [(1,)]
-            shown = [
+            results = [
                 m
                 for m in telegram.bot_messages(chat)
-                if m["text_plain"].startswith(f"📝 Note #{note_id}\n")
-                or m["text_plain"].startswith(f"📝 Note #{note_id} ")
+                if shown(m).startswith(f"📝 Note #{note_id}\n")
+                or shown(m).startswith(f"📝 Note #{note_id} ")
             ]
-            assert len(shown) == 1, f"note {note_id} shown {len(shown)} times"
+            assert len(results) == 1, f"note {note_id} shown {len(results)} times"
         else:
             # Only an image fault may end a photo: here, its worker killed under it each time.
             assert status == "failed"
             assert error.startswith("gave up after"), error
             told = telegram.find_bot_message(chat, lambda m, i=status_message: m["message_id"] == i)
             assert told is not None
-            assert "couldn't read" in told["text_plain"]
+            assert "couldn't read" in shown(told)
 
     # Nothing asked twice: one prompt per line.
     prompt_lines = Counter(
@@ -233,7 +231,7 @@ async def test_promises_hold_under_random_faults(telegram: FakeTelegram, tmp_pat
         saved = [
             m
             for m in telegram.bot_messages(chat)
-            if "Saved line" in m["text_plain"]
+            if "Saved line" in shown(m)
             and (m.get("reply_to_message") or {}).get("message_id") == message
         ]
         assert len(saved) <= 1
@@ -246,5 +244,5 @@ async def test_promises_hold_under_random_faults(telegram: FakeTelegram, tmp_pat
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
     for user in USERS:
-        assert all(TOKEN not in m["text_plain"] for m in telegram.bot_messages(user))
+        assert all(TOKEN not in shown(m) for m in telegram.bot_messages(user))
     assert soak.events["photos"] > 0

@@ -131,6 +131,12 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def shown(message: dict) -> str:
+    """What the user reads in a message: its text, or a photo's or file's caption (a review
+    prompt is a photo of the line with the prompt as caption)."""
+    return message.get("text_plain") or message.get("caption_plain") or ""
+
+
 def buttons(message: dict) -> list[tuple[str, str]]:
     """(text, callback_data) of every inline button of a message, row by row."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
