@@ -16,12 +16,10 @@ from bot.storage.database import Connection, Database, changes, fetch_one, now
 from bot.storage.errors import (
     AlreadyHandled,
     JobNotFound,
-    LineAlreadyResolved,
-    LineNotFound,
     NoteNotFound,
 )
 from bot.storage.jobs import Jobs
-from bot.storage.notes import OWNED_NOTE_IDS, Notes, owned_line, owned_note
+from bot.storage.notes import OWNED_NOTE_IDS, Notes, owned_line, owned_note, owned_pending_line
 from bot.storage.search import Search
 from bot.storage.users import Users
 
@@ -152,11 +150,7 @@ class Storage:
         state = _NEW_STATE[action]
         async with self.db.write() as db:
             await _record_handled(db, user_id, source)
-            line = await owned_line(db, user_id, line_id)
-            if line is None:
-                raise LineNotFound(line_id)
-            if line.state is not LineState.PENDING:
-                raise LineAlreadyResolved(line)
+            line = await owned_pending_line(db, user_id, line_id)
             await db.execute(
                 "UPDATE lines SET state = ?, text = coalesce(?, text), updated_at = ? "
                 f"WHERE id = ? AND state = 'pending' AND note_id IN ({OWNED_NOTE_IDS})",

@@ -20,6 +20,7 @@ from bot.storage.database import (
     now,
     parse_time,
 )
+from bot.storage.errors import LineAlreadyResolved, LineNotFound
 
 LINE_COLUMNS = (
     "l.id, l.note_id, l.position, l.text, l.original_text, l.confidence, "
@@ -59,6 +60,17 @@ async def owned_line(db: Connection, user_id: int, line_id: int) -> Line | None:
         (line_id, user_id),
     )
     return line_from_row(row) if row else None
+
+
+async def owned_pending_line(db: Connection, user_id: int, line_id: int) -> Line:
+    """The user's line that still waits for review: LineNotFound if it isn't theirs (or is
+    gone), LineAlreadyResolved if it was decided already."""
+    line = await owned_line(db, user_id, line_id)
+    if line is None:
+        raise LineNotFound(line_id)
+    if line.state is not LineState.PENDING:
+        raise LineAlreadyResolved(line)
+    return line
 
 
 async def with_lines(db: Connection, note_rows: list[sqlite3.Row]) -> list[Note]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.domain.models import Line, LineState, Note, UserSettings
 from bot.storage.database import Database, changes, fetch_one, now
-from bot.storage.errors import LineAlreadyResolved, LineNotFound, NoteNotFound
-from bot.storage.notes import owned_line, owned_note
+from bot.storage.errors import NoteNotFound
+from bot.storage.notes import owned_line, owned_note, owned_pending_line
 
 
 class Users:
@@ -76,11 +76,7 @@ class Users:
     async def await_retype(self, user_id: int, line_id: int, chat_id: int) -> Line:
         """Make the user's next text message in this chat replace the line; returns it."""
         async with self._db.write() as db:
-            line = await owned_line(db, user_id, line_id)
-            if line is None:
-                raise LineNotFound(line_id)
-            if line.state is not LineState.PENDING:
-                raise LineAlreadyResolved(line)
+            line = await owned_pending_line(db, user_id, line_id)
             await db.execute(
                 "INSERT INTO retype_waits (user_id, line_id, chat_id, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
