@@ -10,12 +10,16 @@ could not be attempted, ImageRejected for an image the engine refused.
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import Settings
 from bot.domain.models import Box
 from bot.ocr.engine import EngineConfig, OcrOutcome
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,22 @@ class BackendStatus:
     worker_names: tuple[str, ...] = ()  # celery: those workers' names
     queued: int | None = None  # celery: tasks waiting in the broker; None: not known
     broker_reachable: bool = True
+
+
+class ReadingLog:
+    """What both backends keep about the images they read: seconds per recent image (for
+    /stats) and the operator notices already logged (each is logged once)."""
+
+    def __init__(self) -> None:
+        self.durations: deque[float] = deque(maxlen=1000)
+        self._notices_seen: set[str] = set()
+
+    def record(self, outcome: OcrOutcome, seconds: float) -> None:
+        self.durations.append(seconds)
+        for notice in outcome.notices:
+            if notice not in self._notices_seen:
+                self._notices_seen.add(notice)
+                log.warning("event=ocr_notice notice=%r", notice)
 
 
 class OcrBackend(Protocol):

@@ -20,7 +20,6 @@ import base64
 import logging
 import time
 import uuid
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -29,7 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.domain.models import Box
-from bot.ocr.backend import BackendStatus
+from bot.ocr.backend import BackendStatus, ReadingLog
 from bot.ocr.celery_app import CHECK_LANGUAGE, CUT, LANGUAGES, QUEUE, RECOGNIZE, make_celery
 from bot.ocr.engine import (
     EngineConfig,
@@ -70,6 +69,15 @@ _QUEUE_FAULTS = frozenset(
 
 def _base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _decode(kind: type[T], answer: Any) -> T:
+    """A worker's answer as `kind`; one that doesn't fit comes from a worker of another
+    version: not the image's fault."""
+    try:
+        return from_wire(kind, answer)
+    except WireError as error:
+        raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
 
 
 class TaskLost(Exception):
@@ -116,8 +124,7 @@ class CeleryBackend:
         self._in_flight = 0
         self._waiting: set[str] = set()  # task ids this process still wants an answer to
         self._abandoned: set[str] = set()  # given up (shutdown): revoked at close
-        self._durations: deque[float] = deque(maxlen=1000)
-        self._notices_seen: set[str] = set()
+        self._readings = ReadingLog()
         self._languages: list[str] | None = None
         self._language_checks: dict[str, str | None] = {}
 
@@ -131,7 +138,7 @@ class CeleryBackend:
 
     @property
     def durations(self) -> list[float]:
-        return list(self._durations)
+        return list(self._readings.durations)
 
     def start(self) -> None:
         """Start listening for results (needs the running event loop)."""
@@ -164,16 +171,9 @@ class CeleryBackend:
                 answer = await self._ask(RECOGNIZE, args, deadline_s=None)
             finally:
                 self._in_flight -= 1
-        try:
-            outcome = from_wire(OcrOutcome, answer)
-        except WireError as error:  # a worker of another version: not the image's fault
-            raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
-        self._durations.append(time.monotonic() - started)
+        outcome = _decode(OcrOutcome, answer)
+        self._readings.record(outcome, time.monotonic() - started)
         self.licensed = not outcome.trial
-        for notice in outcome.notices:
-            if notice not in self._notices_seen:
-                self._notices_seen.add(notice)
-                log.warning("event=ocr_notice notice=%r", notice)
         return outcome
 
     async def languages(self) -> list[str]:
@@ -201,10 +201,7 @@ class CeleryBackend:
             [to_wire(self.config), _base64(image), to_wire(boxes)],
             deadline_s=self.question_timeout_s,
         )
-        try:
-            return from_wire(list[bytes | None], answer)
-        except WireError as error:
-            raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
+        return _decode(list[bytes | None], answer)
 
     async def status(self) -> BackendStatus:
         """Tasks waiting in Redis and the workers that answer a ping (takes ~1 s)."""

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import multiprocessing
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from bot.domain.models import Box
-from bot.ocr.backend import BackendStatus
+from bot.ocr.backend import BackendStatus, ReadingLog
 from bot.ocr.engine import (
     TRIAL_HINT,
     EngineConfig,
@@ -65,8 +64,7 @@ class OcrPool:
         self.licensed: bool | None = None  # known after the first OCR or warm-up
         self._pool: ProcessPool | None = None
         self._in_flight = 0
-        self._durations: deque[float] = deque(maxlen=1000)
-        self._notices_seen: set[str] = set()
+        self._readings = ReadingLog()
         self.warm_up_s: float | None = None
         self._languages: list[str] | None = None
         self._language_checks: dict[str, str | None] = {}
@@ -77,7 +75,7 @@ class OcrPool:
 
     @property
     def durations(self) -> list[float]:
-        return list(self._durations)
+        return list(self._readings.durations)
 
     @property
     def capacity(self) -> int:
@@ -140,12 +138,8 @@ class OcrPool:
         outcome: OcrOutcome = await self._call(
             worker_recognize, (self.config, image, language, crop_below)
         )
-        self._durations.append(time.monotonic() - started)
+        self._readings.record(outcome, time.monotonic() - started)
         self.licensed = not outcome.trial
-        for notice in outcome.notices:
-            if notice not in self._notices_seen:
-                self._notices_seen.add(notice)
-                log.warning("event=ocr_notice notice=%r", notice)
         return outcome
 
     async def cut(self, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
