@@ -16,8 +16,8 @@ from bench import queue as ocr_queue
 from bench import responsiveness as responsiveness_probe
 from bench.corpus import dense_page, note_image, whiteboard_image
 from bench.report import machine, ms, percentile, table
-from bot.ocr.engine import EngineConfig
-from bot.ocr.prerequisites import prepare_engine_runtime
+from bot.ocr.contract import EngineConfig
+from bot.ocr.engines.prerequisites import prepare_engine_runtime
 
 FULL = {
     "sizes": {0.3: 8, 1.0: 8, 3.0: 4, 12.0: 2},  # megapixels: images per size

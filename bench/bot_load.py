@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bench.report import percentile, process_memory
 from bot.config import Settings
-from bot.ocr.engine import EngineConfig
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.contract import EngineConfig
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.running import running_bot
 

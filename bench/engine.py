@@ -15,9 +15,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 
-from bot.ocr.aspose import AsposeEngine
-from bot.ocr.engine import EngineConfig
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.contract import EngineConfig
+from bot.ocr.engines.aspose import AsposeEngine
 
 
 def _parallel_row(mode: str, parallel: int, images: int, wall: float) -> dict:

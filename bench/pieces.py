@@ -27,9 +27,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bench.corpus import note_image
 from bench.report import ms, table
-from bot.ocr.engine import Engine, EngineConfig
-from bot.ocr.engines import build_engine
-from bot.ocr.worker import worker_cut
+from bot.ocr.backends.worker import worker_cut
+from bot.ocr.contract import Engine, EngineConfig
+from bot.ocr.engines.factory import build_engine
 from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAFakeTokenForBenchmarks_abcdefghijk"

@@ -34,7 +34,7 @@ from bench.quality_metrics import (
     score_image,
 )
 from bench.report import machine, table
-from bot.ocr.engine import EngineConfig
+from bot.ocr.contract import EngineConfig
 
 # name -> how the engine is configured. "aspose-estimate" is the bot before the cross-check
 # (the dictionary estimate alone): the baseline the others are compared with in the same run.
@@ -60,8 +60,8 @@ def _images(folder: Path) -> list[dict[str, str]]:
 
 def read_all(config: EngineConfig, images: list[dict[str, str]]) -> list[dict[str, Any]]:
     """In a child process: build the engine once, warm it, read every image."""
-    from bot.ocr.engines import build_engine
-    from bot.ocr.images import ImageRejected
+    from bot.ocr.engines.factory import build_engine
+    from bot.ocr.images.intake import ImageRejected
     from tests.support.images import render_note
 
     engine = build_engine(config)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from bench.bot_load import TOKEN, bot_settings, photos_through_bot
 from bench.report import ms, percentile
-from bot.ocr.backend import OcrBackend
-from bot.ocr.celery_backend import CeleryBackend
-from bot.ocr.engine import EngineConfig
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.base import OcrBackend
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.backends.taskqueue.backend import CeleryBackend
+from bot.ocr.contract import EngineConfig
 from tests.support.bot_process import BotProcess, WorkerProcess
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.redis_server import RedisServer

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if worker:
-        from bot.ocr.celery_worker import run_worker
+        from bot.ocr.backends.taskqueue.worker import run_worker
 
         return run_worker(settings)
     from bot.telegram.serve import run_bot

@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from bot.config import Settings
-from bot.ocr.engine import EngineConfig
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.contract import EngineConfig
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.redis_server import RedisServer
 from tests.support.running import TOKEN

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from bot.ocr.aspose_models import HANDWRITING_MODEL, UNREACHABLE_MARKER, ModelStore
+from bot.ocr.engines.aspose_models import HANDWRITING_MODEL, UNREACHABLE_MARKER, ModelStore
 
 
 def store(folder: Path, *, auto_download: bool = True, recheck_s: float = 3600) -> ModelStore:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.ocr.aspose_models import UNREACHABLE_MARKER
+from bot.ocr.engines.aspose_models import UNREACHABLE_MARKER
 from tests.support.images import FIRST_LINE, NOTE_LINES, render_note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

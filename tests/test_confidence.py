@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.models import ConfidenceSource
-from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
-from bot.ocr.parse import ParsedLine
+from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr.engines.parse import ParsedLine
 
 ENGLISH = ConfidenceEstimator("en")
 

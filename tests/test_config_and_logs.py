@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import ConfigError, Settings
 from bot.logs import RedactTokenFilter
-from bot.ocr.engine import EngineConfig
+from bot.ocr.contract import EngineConfig
 
 TOKEN = "123456789:AAFakeTokenForTests_abcdefghijklmnopq"
 

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from bot.domain.models import ConfidenceSource, RecognizedLine
-from bot.ocr.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_boxes, for_review
-from bot.ocr.engine import Engine, EngineConfig, OcrOutcome
-from bot.ocr.engines import build_engine
-from bot.ocr.pool import OcrPool
-from bot.ocr.scoring import edit_distance
-from bot.ocr.worker import worker_cut
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.backends.worker import worker_cut
+from bot.ocr.contract import Engine, EngineConfig, OcrOutcome
+from bot.ocr.engines.factory import build_engine
+from bot.ocr.engines.scoring import edit_distance
+from bot.ocr.images.crops import MAX_RATIO, READABLE_HEIGHT, cut, cut_boxes, for_review
 from tests.support.images import render_note
 
 

@@ -168,8 +168,8 @@ async def test_recognized_and_typed_text_is_escaped(telegram, settings_for, ocr_
 
 async def test_engine_timeout_is_reported_and_the_bot_stays_up(telegram, settings_for, tmp_path):
     """A real timeout: a fresh engine pool whose warm-up alone exceeds a 0.2 s limit."""
-    from bot.ocr.engine import EngineConfig
-    from bot.ocr.pool import OcrPool
+    from bot.ocr.backends.pool import OcrPool
+    from bot.ocr.contract import EngineConfig
 
     slow = OcrPool(
         EngineConfig(resources_dir=str(tmp_path / "res"), auto_download=False),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ocr.celery_app import RESTORE_INTERVAL_S, VISIBILITY_MARGIN_S
+from bot.ocr.backends.taskqueue.app import RESTORE_INTERVAL_S, VISIBILITY_MARGIN_S
 from tests.support.bot_process import BotProcess, WorkerProcess
 from tests.support.fake_telegram import FakeTelegram, shown
 from tests.support.images import render_note, words_prefix_of

@@ -9,14 +9,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bot.domain.models import ConfidenceSource, RecognizedLine
-from bot.ocr.crosscheck import CrossChecker, crop, same_start
-from bot.ocr.engine import EngineConfig, ModelMissing
-from bot.ocr.engines import build_engine
-from bot.ocr.images import prepare_for_ocr
-from bot.ocr.pool import OcrPool
-from bot.ocr.prepare import flatten_background
-from bot.ocr.rapid import RapidEngine, RapidReader, to_bgr
-from bot.ocr.scoring import PIVOT
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.contract import EngineConfig, ModelMissing
+from bot.ocr.engines.crosscheck import CrossChecker, crop, same_start
+from bot.ocr.engines.factory import build_engine
+from bot.ocr.engines.rapid import RapidEngine, RapidReader, to_bgr
+from bot.ocr.engines.scoring import PIVOT
+from bot.ocr.images.intake import prepare_for_ocr
+from bot.ocr.images.prepare import flatten_background
 from tests.support.images import FIRST_LINE, NOTE_LINES, render_note
 
 

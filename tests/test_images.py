@@ -10,7 +10,7 @@ from PIL import Image
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH as EN
 from bot.domain.models import ImageFlaw
-from bot.ocr.images import ImageRejected, inspect_image, normalize_for_ocr
+from bot.ocr.images.intake import ImageRejected, inspect_image, normalize_for_ocr
 from tests.support.images import render_note
 
 LIMIT = 40_000_000

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.ocr.parse import (
+from bot.ocr.engines.parse import (
     EngineLine,
     characters_from_json,
     is_watermark,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ocr.pool import OcrPool
-from bot.ocr.worker import WORKER_NICENESS
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.backends.worker import WORKER_NICENESS
 from tests.support.images import NOTE_LINES, render_note
 
 

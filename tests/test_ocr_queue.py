@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 
 from bot.domain.models import ImageFlaw
-from bot.ocr.celery_backend import CeleryBackend
-from bot.ocr.engine import EngineConfig, OcrTimeout, OcrUnavailable, WorkerLost
-from bot.ocr.images import ImageRejected
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.pool import OcrPool
+from bot.ocr.backends.taskqueue.backend import CeleryBackend
+from bot.ocr.contract import EngineConfig, OcrTimeout, OcrUnavailable, WorkerLost
+from bot.ocr.images.intake import ImageRejected
 from tests.support.bot_process import WorkerProcess
 from tests.support.images import (
     FIRST_LINE,

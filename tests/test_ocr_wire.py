@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.domain.models import ConfidenceSource, ImageFlaw, RecognizedLine
-from bot.ocr.engine import (
+from bot.ocr.backends.taskqueue.wire import (
+    WireError,
+    error_from_wire,
+    error_to_wire,
+    from_wire,
+    to_wire,
+)
+from bot.ocr.contract import (
     EngineConfig,
     ModelMissing,
     OcrFailed,
@@ -17,9 +24,8 @@ from bot.ocr.engine import (
     OcrTimeout,
     OcrUnavailable,
 )
-from bot.ocr.images import ImageRejected
-from bot.ocr.prerequisites import EngineUnavailable
-from bot.ocr.wire import WireError, error_from_wire, error_to_wire, from_wire, to_wire
+from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.images.intake import ImageRejected
 
 
 def through_json(value: object) -> object:

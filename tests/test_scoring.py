@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ocr.scoring import (
+from bot.ocr.engines.scoring import (
     AGREEMENT_CUT,
     ESTIMATE_CUT,
     PIVOT,

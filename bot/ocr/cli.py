@@ -18,10 +18,10 @@ from typing import Any
 from bot.config import ConfigError, Settings
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH
-from bot.ocr.engine import TRIAL_HINT, Engine, EngineConfig, OcrFailed, OcrOutcome
-from bot.ocr.engines import build_engine
-from bot.ocr.images import ImageRejected, inspect_image
-from bot.ocr.prerequisites import EngineUnavailable
+from bot.ocr.contract import TRIAL_HINT, Engine, EngineConfig, OcrFailed, OcrOutcome
+from bot.ocr.engines.factory import build_engine
+from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.images.intake import ImageRejected, inspect_image
 
 
 def run_ocr_cli(

@@ -23,7 +23,8 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.i18n import Catalogs
-from bot.ocr.backend import OcrBackend, build_backend
+from bot.ocr.backends.base import OcrBackend
+from bot.ocr.backends.factory import build_backend
 from bot.storage import Storage
 from bot.telegram.access import ADDRESSED, allowlist_guard
 from bot.telegram.buttons import ButtonCodec, ButtonRouter

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
 from bot.domain.i18n import Catalogs
-from bot.ocr.backend import OcrBackend
+from bot.ocr.backends.base import OcrBackend
 from bot.storage import Storage
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Bot
 
 from bot.domain.models import ImageFlaw
-from bot.ocr.images import ImageRejected
+from bot.ocr.images.intake import ImageRejected
 from bot.telegram.limits import with_retries
 
 

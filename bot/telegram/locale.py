@@ -14,8 +14,8 @@ from telegram import User
 from bot.config import Settings
 from bot.domain.i18n import Catalogs, Translator
 from bot.domain.languages import ocr_language_of
-from bot.ocr.backend import OcrBackend
-from bot.ocr.engine import OcrFailed, OcrUnavailable
+from bot.ocr.backends.base import OcrBackend
+from bot.ocr.contract import OcrFailed, OcrUnavailable
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from bot.domain import messages
 from bot.domain.i18n import Catalogs, Translator
 from bot.domain.models import ImageFlaw, Job, Note, Page, RecognizedLine
 from bot.domain.review import classify, note_title
-from bot.ocr.backend import OcrBackend
-from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
-from bot.ocr.images import ImageRejected, inspect_image
+from bot.ocr.backends.base import OcrBackend
+from bot.ocr.contract import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
+from bot.ocr.images.intake import ImageRejected, inspect_image
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply

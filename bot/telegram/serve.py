@@ -16,9 +16,9 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Settings
 from bot.domain.i18n import CatalogError
 from bot.logs import configure_logging
-from bot.ocr.engine import EngineConfig
-from bot.ocr.engines import prepare_runtime
-from bot.ocr.prerequisites import EngineUnavailable
+from bot.ocr.contract import EngineConfig
+from bot.ocr.engines.factory import prepare_runtime
+from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.storage import StorageError
 from bot.telegram.app import (
     ALLOWED_UPDATES,

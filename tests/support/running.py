@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
-from bot.ocr.pool import OcrPool
+from bot.ocr.backends.pool import OcrPool
 from bot.telegram.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.telegram.context import BotApplication
 from bot.telegram.updates import Poller

@@ -17,7 +17,7 @@ from bot.domain.languages import (
     language_page,
 )
 from bot.domain.review import parse_threshold
-from bot.ocr.engine import OcrFailed, OcrUnavailable
+from bot.ocr.contract import OcrFailed, OcrUnavailable
 from bot.telegram.buttons import (
     ButtonCodec,
     ButtonHandler,

@@ -14,9 +14,9 @@ from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
-from bot.ocr.backend import OcrBackend
-from bot.ocr.engine import OcrFailed, OcrUnavailable
-from bot.ocr.images import ImageRejected
+from bot.ocr.backends.base import OcrBackend
+from bot.ocr.contract import OcrFailed, OcrUnavailable
+from bot.ocr.images.intake import ImageRejected
 from bot.storage import AlreadyHandled, LineAlreadyResolved, LineNotFound, Storage
 from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind, LineRef, Press
 from bot.telegram.chat import reply

@@ -12,12 +12,12 @@ import time
 from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
-from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr
-from bot.ocr.engine import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
-from bot.ocr.images import prepare_for_ocr
-from bot.ocr.prepare import prepare_pixels
-from bot.ocr.prerequisites import EngineUnavailable
-from bot.ocr.scoring import calibrated
+from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
+from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
+from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.engines.scoring import calibrated
+from bot.ocr.images.intake import prepare_for_ocr
+from bot.ocr.images.prepare import prepare_pixels
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OPENSSL_DIR = PROJECT_ROOT / "vendor" / "openssl11"
 _LIBS = ("libcrypto.so.1.1", "libssl.so.1.1")  # libcrypto first: libssl depends on it
 _loaded = False

@@ -1,9 +1,9 @@
-"""Where OCR runs, as the bot sees it: one interface, two implementations.
+"""Where OCR runs, as the bot sees it: the interface both backends implement.
 
 `OcrPool` (OCR_BACKEND=local, the default) reads images in worker processes of the bot itself;
 `CeleryBackend` (OCR_BACKEND=celery) sends them through a Celery/Redis task queue to
 `python -m bot worker` processes on any number of machines. The pipeline, the handlers and
-`Services` know only `OcrBackend`, and both raise the same errors (`bot.ocr.engine`):
+`Services` know only `OcrBackend`, and both raise the same errors (`bot.ocr.contract`):
 OcrFailed / OcrTimeout / ModelMissing when the image may be at fault, OcrUnavailable when OCR
 could not be attempted, ImageRejected for an image the engine refused.
 """
@@ -15,9 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.config import Settings
 from bot.domain.models import Box
-from bot.ocr.engine import EngineConfig, OcrOutcome
+from bot.ocr.contract import OcrOutcome
 
 log = logging.getLogger(__name__)
 
@@ -88,26 +87,3 @@ class OcrBackend(Protocol):
     async def close(self) -> None: ...
 
     def shutdown(self) -> None: ...
-
-
-def build_backend(settings: Settings) -> OcrBackend:
-    """The backend OCR_BACKEND names, configured from the settings."""
-    config = EngineConfig.from_settings(settings)
-    if settings.ocr_backend == "celery":
-        from bot.ocr.celery_backend import CeleryBackend  # only then is celery imported
-
-        assert settings.ocr_broker_url is not None  # Settings checks it
-        return CeleryBackend(
-            config,
-            broker_url=settings.ocr_broker_url,
-            timeout_s=settings.ocr_timeout_s,
-            max_in_flight=settings.ocr_max_in_flight,
-        )
-    from bot.ocr.pool import OcrPool
-
-    return OcrPool(
-        config,
-        workers=settings.ocr_workers,
-        timeout_s=settings.ocr_timeout_s,
-        log_level=settings.log_level,
-    )

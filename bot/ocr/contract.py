@@ -15,8 +15,8 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.domain.models import RecognizedLine
-from bot.ocr.crops import for_review
-from bot.ocr.images import DEFAULT_OCR_MAX_SIDE
+from bot.ocr.images.crops import for_review
+from bot.ocr.images.intake import DEFAULT_OCR_MAX_SIDE
 
 HANDWRITING = "handwriting"
 PRINTED = "printed"

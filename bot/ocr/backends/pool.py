@@ -18,8 +18,16 @@ from typing import Any, TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from bot.domain.models import Box
-from bot.ocr.backend import BackendStatus, ReadingLog
-from bot.ocr.engine import (
+from bot.ocr.backends.base import BackendStatus, ReadingLog
+from bot.ocr.backends.worker import (
+    init_worker,
+    worker_check_language,
+    worker_cut,
+    worker_languages,
+    worker_recognize,
+    worker_warm_up,
+)
+from bot.ocr.contract import (
     TRIAL_HINT,
     EngineConfig,
     OcrFailed,
@@ -28,15 +36,7 @@ from bot.ocr.engine import (
     OcrUnavailable,
     WorkerLost,
 )
-from bot.ocr.engines import prepare_runtime
-from bot.ocr.worker import (
-    init_worker,
-    worker_check_language,
-    worker_cut,
-    worker_languages,
-    worker_recognize,
-    worker_warm_up,
-)
+from bot.ocr.engines.factory import prepare_runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,7 +46,7 @@ POOL_MARGIN_S = 30.0
 class OcrPool:
     """OCR worker processes, called from the event loop; every call is bounded in time.
 
-    The local `OcrBackend` (bot.ocr.backend): nothing to run besides the bot.
+    The local `OcrBackend` (bot.ocr.backends.base): nothing to run besides the bot.
     """
 
     def __init__(

@@ -2,7 +2,8 @@
 `python -m bot worker` (which runs them). One place for the queue's rules, so the two agree.
 
 The rules, and why:
-- JSON only (`accept_content`): no pickle from Redis; payloads are built by `bot.ocr.wire`.
+- JSON only (`accept_content`): no pickle from Redis; payloads are built
+  by `wire`.
 - `task_acks_late`: a task is acknowledged when it is done, so a worker machine that vanishes
   mid-image leaves it unacknowledged in Redis instead of losing it.
 - Redis gives an unacknowledged task back only after the transport's `visibility_timeout`
@@ -44,7 +45,7 @@ CHILD_START_TIMEOUT_S = 120.0
 class ResultStore(RedisBackend):  # type: ignore[misc]  # celery is untyped
     """Celery's Redis result backend, minus the subscription it opens for every task sent
     (that is for `AsyncResult.get`): the bot never calls `get`, it waits with its own watcher
-    (`bot.ocr.result_watcher`). Those subscriptions would pile up for the life of the bot,
+    (`results`). Those subscriptions would pile up for the life of the bot,
     and with Redis down they make sending fail after Celery's own 20 reconnection tries."""
 
     def on_task_call(self, producer: Any, task_id: str) -> None:

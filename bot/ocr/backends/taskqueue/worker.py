@@ -26,7 +26,7 @@ from celery.signals import worker_process_init
 from bot.config import Settings
 from bot.domain.models import Box
 from bot.logs import configure_logging
-from bot.ocr.celery_app import (
+from bot.ocr.backends.taskqueue.app import (
     CHECK_LANGUAGE,
     CHILD_START_TIMEOUT_S,
     CUT,
@@ -35,11 +35,8 @@ from bot.ocr.celery_app import (
     RECOGNIZE,
     make_celery,
 )
-from bot.ocr.engine import TRIAL_HINT, EngineConfig, OcrFailed
-from bot.ocr.engines import prepare_runtime
-from bot.ocr.prerequisites import EngineUnavailable, check_engine_runtime
-from bot.ocr.wire import WIRE_ERRORS, error_to_wire, from_wire, to_wire
-from bot.ocr.worker import (
+from bot.ocr.backends.taskqueue.wire import WIRE_ERRORS, error_to_wire, from_wire, to_wire
+from bot.ocr.backends.worker import (
     init_worker,
     worker_check_language,
     worker_cut,
@@ -47,6 +44,9 @@ from bot.ocr.worker import (
     worker_recognize,
     worker_warm_up,
 )
+from bot.ocr.contract import TRIAL_HINT, EngineConfig, OcrFailed
+from bot.ocr.engines.factory import prepare_runtime
+from bot.ocr.engines.prerequisites import EngineUnavailable, check_engine_runtime
 
 log = logging.getLogger(__name__)
 

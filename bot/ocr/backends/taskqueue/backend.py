@@ -5,12 +5,12 @@ on any number of machines read them. The durable job row in SQLite stays the sou
 what is in Redis can be lost (a Redis restart without persistence) and is then sent again.
 
 - A task whose worker vanished is given back by Redis to another worker (visibility timeout,
-  `bot.ocr.celery_app`); the bot just keeps waiting.
+  `bot.ocr.backends.taskqueue.app`); the bot just keeps waiting.
 - Redis restarted (its run_id changed) or unreachable for a moment: tasks are sent again;
   unreachable for longer than BROKER_GRACE_S: OcrUnavailable (not the image's fault).
 - A duplicate run (a task sent again whose first copy survived) is harmless: the first result
   is taken, later ones are ignored and expire.
-- Errors arrive as data (`bot.ocr.wire`) and are raised as the same types the local pool raises.
+- Errors arrive as data (`wire`) and are raised as the same types the local pool raises.
 """
 
 from __future__ import annotations
@@ -28,9 +28,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.domain.models import Box
-from bot.ocr.backend import BackendStatus, ReadingLog
-from bot.ocr.celery_app import CHECK_LANGUAGE, CUT, LANGUAGES, QUEUE, RECOGNIZE, make_celery
-from bot.ocr.engine import (
+from bot.ocr.backends.base import BackendStatus, ReadingLog
+from bot.ocr.backends.taskqueue.app import (
+    CHECK_LANGUAGE,
+    CUT,
+    LANGUAGES,
+    QUEUE,
+    RECOGNIZE,
+    make_celery,
+)
+from bot.ocr.backends.taskqueue.results import ResultWatcher
+from bot.ocr.backends.taskqueue.wire import WireError, error_from_wire, from_wire, to_wire
+from bot.ocr.contract import (
     EngineConfig,
     OcrFailed,
     OcrOutcome,
@@ -38,8 +47,6 @@ from bot.ocr.engine import (
     OcrUnavailable,
     WorkerLost,
 )
-from bot.ocr.result_watcher import ResultWatcher
-from bot.ocr.wire import WireError, error_from_wire, from_wire, to_wire
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
-from bot.ocr.prerequisites import EngineUnavailable
-from bot.ocr.rapid import RapidReader, rapidocr_installed
-from bot.ocr.scoring import agreement, crosschecked
+from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.engines.rapid import RapidReader, rapidocr_installed
+from bot.ocr.engines.scoring import agreement, crosschecked
 
 PAD_SHARE = 0.15  # of the line's height, on every side
 

@@ -6,14 +6,14 @@ runtime, and an Aspose worker loads RapidOCR only for its cross-check.
 
 from __future__ import annotations
 
-from bot.ocr.engine import Engine, EngineConfig
-from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
+from bot.ocr.contract import Engine, EngineConfig
+from bot.ocr.engines.prerequisites import EngineUnavailable, prepare_engine_runtime
 
 
 def build_engine(config: EngineConfig) -> Engine:
     """The engine `config.engine` names, ready to read (raises EngineUnavailable)."""
     if config.engine == "rapidocr":
-        from bot.ocr.rapid import RapidEngine
+        from bot.ocr.engines.rapid import RapidEngine
 
         try:
             return RapidEngine(config)
@@ -22,7 +22,7 @@ def build_engine(config: EngineConfig) -> Engine:
                 f"OCR_ENGINE=rapidocr but RapidOCR can't be loaded ({error}); run `make setup`"
             ) from None
     if config.engine == "aspose":
-        from bot.ocr.aspose import AsposeEngine
+        from bot.ocr.engines.aspose import AsposeEngine
 
         return AsposeEngine(config)
     raise EngineUnavailable(f"unknown OCR engine {config.engine!r}")

@@ -25,7 +25,7 @@ UNREACHABLE_MARKER = ".model-store-unreachable"
 FETCH_PID = ".model-fetch.pid"
 FETCH_LOG = "model-fetch.log"
 PROBE_TIMEOUT_S = 10.0
-# `python -m bot.ocr.aspose_fetch` exit codes
+# `python -m bot.ocr.engines.aspose_fetch` exit codes
 REACHABLE, UNREACHABLE = 0, 3
 
 
@@ -83,7 +83,14 @@ class ModelStore:
 
     def _command(self, action: str) -> list[str]:
         openssl = str(self.openssl_dir.resolve()) if self.openssl_dir else ""
-        return [sys.executable, "-m", "bot.ocr.aspose_fetch", action, str(self.resources), openssl]
+        return [
+            sys.executable,
+            "-m",
+            "bot.ocr.engines.aspose_fetch",
+            action,
+            str(self.resources),
+            openssl,
+        ]
 
     def _probe(self) -> bool:
         try:
@@ -124,6 +131,6 @@ class ModelStore:
 def _child_env() -> dict[str, str]:
     """This environment, with the folder that holds the `bot` package importable."""
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     return env

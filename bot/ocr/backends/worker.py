@@ -13,10 +13,10 @@ import time
 
 from bot.domain.models import Box
 from bot.logs import configure_logging
-from bot.ocr.crops import cut_boxes
-from bot.ocr.engine import Engine, EngineConfig, OcrOutcome
-from bot.ocr.engines import build_engine
-from bot.ocr.images import prepare_for_ocr
+from bot.ocr.contract import Engine, EngineConfig, OcrOutcome
+from bot.ocr.engines.factory import build_engine
+from bot.ocr.images.crops import cut_boxes
+from bot.ocr.images.intake import prepare_for_ocr
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.domain.models import ConfidenceSource, RecognizedLine
-from bot.ocr.parse import ParsedLine
+from bot.ocr.engines.parse import ParsedLine
 
 _DICTIONARY_LANGUAGES = {"en", "es", "fr", "pt", "de", "it", "ru", "ar", "lv", "eu", "nl", "fa"}
 _OCR_TO_DICTIONARY = {

@@ -1,6 +1,6 @@
 """Aspose OCR, wrapped: one image in, recognized lines with confidences and boxes out.
 
-This module runs inside an OCR worker process (see `bot.ocr.worker`) or, for the CLI,
+This module runs inside an OCR worker process (see `bot.ocr.backends.worker`) or, for the CLI,
 in-process. It owns everything engine-specific: license, resources folder, handwriting model
 (used only once it is on disk; `aspose_models` fetches it in the background) with fallback to
 the built-in model, turning the engine's result objects into plain data, and asking the
@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.models import Box, ImageFlaw, RecognizedLine
-from bot.ocr.aspose_models import HANDWRITING_MODEL, ModelStore
-from bot.ocr.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
-from bot.ocr.crosscheck import CrossChecker, crosscheck_wanted
-from bot.ocr.engine import (
+from bot.ocr.contract import (
     HANDWRITING,
     PRINTED,
     EngineConfig,
@@ -29,11 +26,14 @@ from bot.ocr.engine import (
     OcrOutcome,
     with_crops,
 )
-from bot.ocr.images import ImageRejected, prepare_for_ocr, to_png
-from bot.ocr.parse import EngineLine, characters_from_json, parse_engine_output
-from bot.ocr.prepare import prepare_pixels
-from bot.ocr.prerequisites import EngineUnavailable, prepare_engine_runtime
-from bot.ocr.rapid import to_bgr
+from bot.ocr.engines.aspose_models import HANDWRITING_MODEL, ModelStore
+from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
+from bot.ocr.engines.crosscheck import CrossChecker, crosscheck_wanted
+from bot.ocr.engines.parse import EngineLine, characters_from_json, parse_engine_output
+from bot.ocr.engines.prerequisites import EngineUnavailable, prepare_engine_runtime
+from bot.ocr.engines.rapid import to_bgr
+from bot.ocr.images.intake import ImageRejected, prepare_for_ocr, to_png
+from bot.ocr.images.prepare import prepare_pixels
 
 ENGINE_NAME = "aspose"
 # Flattening the background changed nothing measurable for Aspose (BENCHMARKS.md).

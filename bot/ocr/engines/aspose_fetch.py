@@ -1,6 +1,6 @@
-"""`python -m bot.ocr.aspose_fetch probe|fetch RESOURCES [OPENSSL_DIR] [MODEL]`.
+"""`python -m bot.ocr.engines.aspose_fetch probe|fetch RESOURCES [OPENSSL_DIR] [MODEL]`.
 
-Runs in a short-lived child of an OCR worker (see `bot.ocr.aspose_models`): `probe` asks
+Runs in a short-lived child of an OCR worker (see `bot.ocr.engines.aspose_models`): `probe` asks
 Aspose's model store for its repository (exit 0 reachable, 3 not); `fetch` makes the engine
 download the handwriting model into RESOURCES, with its own retries, away from any photo.
 """
@@ -11,8 +11,13 @@ import io
 import sys
 from pathlib import Path
 
-from bot.ocr.aspose_models import HANDWRITING_MODEL, REACHABLE, UNREACHABLE, UNREACHABLE_MARKER
-from bot.ocr.prerequisites import prepare_engine_runtime
+from bot.ocr.engines.aspose_models import (
+    HANDWRITING_MODEL,
+    REACHABLE,
+    UNREACHABLE,
+    UNREACHABLE_MARKER,
+)
+from bot.ocr.engines.prerequisites import prepare_engine_runtime
 
 # What the engine's error says when the store's host can't be resolved or reached.
 _NETWORK_WORDS = (

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from bot.domain.models import ImageFlaw
-from bot.ocr.engine import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable
-from bot.ocr.images import ImageRejected
-from bot.ocr.prerequisites import EngineUnavailable
+from bot.ocr.contract import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable
+from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.images.intake import ImageRejected
 
 T = TypeVar("T")
 
