@@ -47,6 +47,7 @@ class ImageFlaw(StrEnum):
     TOO_LARGE = "too_large"
     TOO_BIG_FILE = "too_big_file"
     DAMAGED = "damaged"
+    REFUSED = "refused"  # the engine refused it (a shape or size it can't scale)
 
 
 class ReviewAction(StrEnum):

@@ -52,6 +52,10 @@ IMAGE_FLAWS = {
     ImageFlaw.TOO_LARGE: N_("That image is too large ({detail}). Please send a smaller photo."),
     ImageFlaw.TOO_BIG_FILE: TOO_BIG,
     ImageFlaw.DAMAGED: N_("That image seems to be damaged; I couldn't read it."),
+    ImageFlaw.REFUSED: N_(
+        "The OCR engine can't read an image of this shape ({detail}). Please crop it closer "
+        "to the text, or send a photo of the whole page."
+    ),
 }
 REFUSALS = {
     Refusal.EMPTY_LINE: N_("That correction is empty. Please send the text of the line."),
