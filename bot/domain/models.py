@@ -50,6 +50,13 @@ class ImageFlaw(StrEnum):
     REFUSED = "refused"  # the engine refused it (a shape or size it can't scale)
 
 
+class OcrDelay(StrEnum):
+    """Why a photo waits longer than usual for OCR: nothing wrong with it, it will be read."""
+
+    UNREACHABLE = "unreachable"  # the task queue (Redis) can't be reached
+    NO_WORKER = "no_worker"  # no OCR worker is running
+
+
 class ReviewAction(StrEnum):
     """What a user can do with a low-confidence line."""
 
