@@ -44,7 +44,7 @@ from bot.ocr.backends.taskqueue.app import (
     make_celery,
 )
 from bot.ocr.backends.taskqueue.results import ResultWatcher
-from bot.ocr.backends.taskqueue.tickets import name_current
+from bot.ocr.backends.taskqueue.tickets import mark_answered, name_current
 from bot.ocr.backends.taskqueue.wire import WireError, error_from_wire, from_wire, to_wire
 from bot.ocr.contract import (
     EngineConfig,
@@ -93,6 +93,12 @@ def _decode(kind: type[T], answer: Any) -> T:
         return from_wire(kind, answer)
     except WireError as error:
         raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (the bot stopping): no more Redis calls."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class TaskLost(Exception):
@@ -198,6 +204,8 @@ class CeleryBackend:
                 answer = await self._ask(RECOGNIZE, args, deadline_s=None, job=ticket)
             finally:
                 self._in_flight -= 1
+                if ticket is not None and not _cancelling():
+                    await self._answered(ticket)
         outcome = _decode(OcrOutcome, answer)
         self._readings.record(outcome, time.monotonic() - started)
         self.licensed = not outcome.trial
@@ -241,6 +249,13 @@ class CeleryBackend:
             return BackendStatus(kind="celery", workers=0, broker_reachable=False)
         names = tuple(sorted(name for reply in replies for name in reply))
         return BackendStatus(kind="celery", workers=len(names), worker_names=names, queued=queued)
+
+    async def _answered(self, ticket: str) -> None:
+        """Copies of the job's task still in Redis are skipped from now on (best effort)."""
+        try:
+            await asyncio.wait_for(mark_answered(self._redis, ticket), timeout=2)
+        except (TimeoutError, RedisError, OSError) as error:
+            log.info("event=ocr_ticket_unavailable error=%s", type(error).__name__)
 
     def _ping(self) -> list[dict[str, Any]]:
         return list(self._app.control.ping(timeout=PING_TIMEOUT_S) or [])

@@ -1,9 +1,11 @@
 """Two small Redis keys per photo's job, shared by the bot and the workers, for what Celery
 can't know: which task is the job's current one, and how many workers died reading it.
 
-- The bot names the job's current task before sending it. A task sent for the same job
-  earlier (before the bot was killed and sent it again on restart) is then *superseded*: the
-  worker that takes it skips it, instead of reading a photo whose answer nobody waits for.
+- The bot names the job's current task before sending it, and marks the job answered when
+  it has its answer. A task sent for the same job earlier (before the bot was killed and sent
+  it again on restart), or a copy of an answered task that Redis handed out once more (its
+  visibility timeout ran out while a worker was still busy with it), is then *superseded*:
+  the worker that takes it skips it, instead of reading a photo whose answer nobody waits for.
 - A worker counts itself in when it starts reading a job's task and out when it is done. A
   worker that dies whole while reading (its machine, or a kernel OOM kill) never counts out,
   and Redis hands the task to the next worker after the visibility timeout: so the count a
@@ -30,6 +32,7 @@ KEY_PREFIX = "notes-ocr:job:"
 # Longer than a task can sensibly wait in the queue; a key that expired only means a stale
 # task is read once more, or the death count starts again.
 KEPT_S = 7 * 24 * 3600
+ANSWERED = "answered"  # the current "task" of a job whose answer the bot has
 
 
 def _current(job: str) -> str:
@@ -44,6 +47,11 @@ async def name_current(client: Redis, job: str, task_id: str) -> None:
     """The bot: `task_id` is the job's task from now on (raises RedisError when unreachable:
     the task is not sent then either)."""
     await client.set(_current(job), task_id, ex=KEPT_S)
+
+
+async def mark_answered(client: Redis, job: str) -> None:
+    """The bot has the job's answer: no copy of its task needs reading any more."""
+    await client.set(_current(job), ANSWERED, ex=KEPT_S)
 
 
 class Verdict(StrEnum):
