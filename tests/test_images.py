@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 
 import pytest
 from PIL import Image
@@ -11,7 +10,6 @@ from PIL import Image
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH as EN
 from bot.domain.models import ImageFlaw
-from bot.ocr.engines.strips import OVERLAP, PIECE_LONG, pieces_of
 from bot.ocr.images.intake import ImageRejected, inspect_image, normalize_for_ocr, prepare_for_ocr
 from tests.support.images import render_note
 
@@ -98,8 +96,7 @@ def test_normalize_applies_exif_rotation_and_downscales() -> None:
     with Image.open(io.BytesIO(normalize_for_ocr(data))) as upright:
         assert upright.size == (100, 300)
         assert upright.format == "PNG"
-    page = render_note(["Hi", "Ho"])
-    with Image.open(io.BytesIO(normalize_for_ocr(page, max_side=600))) as small:
+    with Image.open(io.BytesIO(normalize_for_ocr(render_note(["Hi"]), max_side=600))) as small:
         assert max(small.size) == 600
 
 
@@ -108,16 +105,7 @@ def test_a_strip_is_downscaled_by_its_short_side() -> None:
     A strip keeps at least max_side / STRIP_RATIO of its short side."""
     tape = encode(Image.new("RGB", (20_000, 60), "white"), "PNG")
     assert prepare_for_ocr(tape).size == (20_000, 60)
-    wide = encode(Image.new("RGB", (16_000, 1_000), "white"), "PNG")
-    assert prepare_for_ocr(wide).size == (5120, 320)  # 2560 / 8 = 320 px high
+    wide = encode(Image.new("RGB", (20_000, 1_000), "white"), "PNG")
+    assert prepare_for_ocr(wide).size == (3200, 160)  # 2560 / 16 = 160 px high
     page = encode(Image.new("RGB", (4_000, 3_000), "white"), "PNG")
     assert prepare_for_ocr(page).size == (2560, 1920)  # a page: by its long side, as before
-
-
-def test_strip_pieces_cover_it_with_overlaps() -> None:
-    pieces = pieces_of(20_000)
-    assert pieces[0][0] == 0
-    assert pieces[-1][1] == 20_000
-    assert all(end - start <= PIECE_LONG for start, end in pieces)
-    assert all(b[0] <= a[1] - OVERLAP for a, b in itertools.pairwise(pieces))
-    assert pieces_of(2_100) == [(0, 2_000), (1_500, 2_100)]

@@ -24,8 +24,8 @@ MAX_SIDE = 20_000
 DEFAULT_OCR_MAX_SIDE = 2560
 # A strip (sides further apart than this) is downscaled by its short side instead: scaled by
 # its long side, a 20000×60 strip of text would become 2560×8, unreadable. Its short side is
-# kept at max_side / STRIP_RATIO at least, so its pixels stay under 20000 × 320.
-STRIP_RATIO = 8
+# kept at max_side / STRIP_RATIO at least, so its pixels stay under 20000 × 160.
+STRIP_RATIO = 16
 
 
 class ImageRejected(ValueError):
