@@ -37,4 +37,4 @@ def test_readings_that_do_not_line_up_are_split_at_the_overlap_middle() -> None:
     head = line("aaaa bbbb cccc dddd", (0, 2000), 0)
     tail = line("xxxx yyyy zzzz", (1500, 3000), 1)
     joined = _joined(head, tail, middle=1750)
-    assert joined.text == "aaaa bbbb cccc yyyy zzzz"  # dddd and xxxx lie past the middle
+    assert joined.text == "aaaa bbbb cccc yyyy zzzz"  # dddd lies past the middle, xxxx before it
