@@ -42,12 +42,16 @@ async def delay_notices(
 
 
 async def _watch(ocr: OcrBackend, first_after_s: float, show: Show) -> None:
+    """Cosmetic: a failure here ends the watching, never the reading it watches."""
     await asyncio.sleep(first_after_s)
     shown: OcrDelay | None = None
-    while True:
-        delay = await ocr.delay()
-        if delay is not shown:
-            log.info("event=ocr_delay_shown delay=%s", delay)
-            await show(delay)
-            shown = delay
-        await asyncio.sleep(CHECK_EVERY_S)
+    try:
+        while True:
+            delay = await ocr.delay()
+            if delay is not shown:
+                log.info("event=ocr_delay_shown delay=%s", delay)
+                await show(delay)
+                shown = delay
+            await asyncio.sleep(CHECK_EVERY_S)
+    except Exception as error:  # a bug: logged, and the photo is read all the same
+        log.error("event=ocr_delay_watch_failed error=%r", error)
