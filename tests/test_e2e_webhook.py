@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 
 from bot.telegram.app import build_application, start_services, stop_services, webhook_options
-from bot.telegram.updates import WebhookReceiver
+from bot.telegram.serve import build_web_server
+from bot.telegram.updates import WebhookUpdates
+from bot.web.server import Webhook
 from tests.support.bot_process import BotProcess
 from tests.support.fake_telegram import shown
 
@@ -26,12 +28,11 @@ def free_port() -> int:
 
 
 async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_pool):
-    port = free_port()
     settings = replace(
         settings_for(telegram),
         webhook_url=f"https://bot.example.invalid/hook/{ALICE}",
-        webhook_listen="127.0.0.1",
-        webhook_port=port,
+        http_listen="127.0.0.1",
+        http_port=0,
         webhook_secret="s3cret-Token_1",
     )
     options = webhook_options(settings)
@@ -39,15 +40,10 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_p
     await application.initialize()
     await start_services(application)
     await application.start()
-    receiver = WebhookReceiver(
-        application,
-        listen="127.0.0.1",
-        port=port,
-        url_path=options["url_path"],
-        secret=options["secret_token"],
-    )
-    receiver.start()
-    url = f"http://127.0.0.1:{port}/{options['url_path']}"
+    hook = Webhook("/" + options["url_path"], options["secret_token"], WebhookUpdates(application))
+    server = build_web_server(application, lambda: True, hook)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}/{options['url_path']}"
     try:
         update = telegram.build_text_update(ALICE, "/help")
         async with aiohttp.ClientSession() as session:
@@ -61,7 +57,7 @@ async def test_webhook_mode_answers_posted_updates(telegram, settings_for, ocr_p
                 answer = telegram.find_bot_message(ALICE, lambda m: "/search" in shown(m))
                 assert answer is not None
     finally:
-        await receiver.stop(grace_s=5)
+        await server.stop(grace_s=5)
         await application.stop()
         await stop_services(application)
         await application.shutdown()
@@ -142,15 +138,10 @@ async def test_webhook_refuses_what_is_not_an_update_in_one_line_each(telegram, 
     )
     await bot.start()
     try:
+        assert await bot.http_port() == port  # listening before it sets the webhook
         await telegram.wait_for(lambda: telegram.webhook["url"], timeout=60)
         secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_3"}
         json_type = {"Content-Type": "application/json"}
-        for _ in range(100):  # the server starts listening right after setWebhook
-            try:
-                await raw_post(port, "/hook", {**secret, **json_type}, b"{}")
-                break
-            except (ConnectionError, OSError):
-                await asyncio.sleep(0.1)
         for body in (b"[]", b'"x"', b"null", b'{"update_id":77,"message":"nope"}', b"{nope"):
             status, _ = await raw_post(port, "/hook", {**secret, **json_type}, body)
             assert status == 400, body

@@ -19,6 +19,7 @@ from bot.storage import Storage
 
 if TYPE_CHECKING:
     from bot.telegram.buttons import ButtonCodec
+    from bot.telegram.features.editor import EditorChat
     from bot.telegram.pipeline import PhotoPipeline
 
 
@@ -33,6 +34,7 @@ class Services:
     pipeline: PhotoPipeline
     started_at: float
     catalogs: Catalogs
+    editor: EditorChat
 
 
 @dataclass
