@@ -144,7 +144,8 @@ class WebServer:
         return response
 
     async def _to_page(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPPermanentRedirect(request.path + "/?" + request.query_string)
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPPermanentRedirect(f"{request.path}/{query}")
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})

@@ -400,6 +400,11 @@ class FakeTelegram:
         else:
             user["language_code"] = language_code
 
+    def start_chat(self, user_id: int) -> None:
+        """The user has a private chat with the bot (so the bot may write there), as after
+        any message of theirs."""
+        self._chat_for(user_id, None, "private")
+
     def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> dict:
         """The user types `@bot query` in some chat; returns the InlineQuery (answer by `id`)."""
         query_id = str(next(self._query_ids))

@@ -24,6 +24,7 @@ from bot.storage import Storage
 from bot.storage.editor import EditorSave, Saved
 from bot.telegram.delivery import edit_text, send_reply
 from bot.telegram.files import download
+from bot.telegram.limits import is_transient
 from bot.web.page_images import PageUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,13 @@ class EditorChat:
     async def _settle(self, save: EditorSave) -> None:
         try:
             await self._tell(save)
-        except TelegramError as error:  # after the retries: left for the next start
-            log.warning("event=editor_chat_failed save=%d error=%s", save.id, error)
-            return
+        except TelegramError as error:
+            if is_transient(error):  # after the retries: the next start tries again
+                log.warning("event=editor_chat_failed save=%d error=%s", save.id, error)
+                return
+            # The chat refuses for good (the bot was blocked, the chat is gone): the note is
+            # saved all the same, and asking again would meet the same answer.
+            log.warning("event=editor_chat_refused save=%d error=%s", save.id, error)
         await self._storage.finish_save(save.id)
 
     async def _tell(self, save: EditorSave) -> None:

@@ -40,9 +40,13 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
-  function toolButton(label, className, onClick) {
+  function toolButton(label, className, onClick, name) {
     const node = element("button", "tool" + (className ? " " + className : ""), label);
     node.type = "button";
+    if (name) {
+      node.setAttribute("aria-label", name); // a symbol on the button, its name for the ear
+      node.title = name;
+    }
     node.addEventListener("click", (event) => { event.stopPropagation(); onClick(); });
     return node;
   }
@@ -173,9 +177,9 @@
     const tools = element("div", "tools");
     tools.append(
       toolButton(texts.drop, "danger drop", () => setDropped(line, true)),
-      toolButton(texts.up, "up", () => move(line, -1)),
-      toolButton(texts.down, "down", () => move(line, 1)),
-      toolButton(texts.add_below, "add-below", () => addAfter(line.key)),
+      toolButton("↑", "up", () => move(line, -1), texts.up),
+      toolButton("↓", "down", () => move(line, 1), texts.down),
+      toolButton("+", "add-below", () => addAfter(line.key), texts.add_below),
     );
     li.append(head, area, tools);
     li.addEventListener("click", (event) => {
