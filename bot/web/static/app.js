@@ -138,6 +138,7 @@
     els.list.replaceChildren(...lines.map((line, index) => row(line, index)));
     els.empty.hidden = lines.length > 0;
     refreshAll();
+    growAll();
     if (focusKey) {
       const area = areaOf(focusKey);
       if (area) area.focus();
@@ -192,6 +193,13 @@
     area.style.height = "auto";
     area.style.height = area.scrollHeight + 2 + "px";
   }
+  function growAll() {
+    // All writes, then all reads, then all writes: one layout, not one per field.
+    const areas = [...els.list.querySelectorAll("textarea")];
+    for (const area of areas) area.style.height = "auto";
+    const heights = areas.map((area) => area.scrollHeight);
+    areas.forEach((area, index) => { area.style.height = heights[index] + 2 + "px"; });
+  }
 
   function refreshRow(line, index) {
     const li = rowOf(line.key);
@@ -212,7 +220,6 @@
 
   function refreshAll() {
     lines.forEach(refreshRow);
-    for (const area of els.list.querySelectorAll("textarea")) grow(area);
     const flagged = lines.filter((line) => status(line) === "flagged").length;
     els.checks.classList.toggle("pending", flagged > 0);
     els.toCheck.textContent = flagged
