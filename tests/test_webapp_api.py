@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 import sqlite3
 import time
 from contextlib import closing
@@ -14,6 +15,7 @@ import pytest
 from PIL import Image
 
 from bot.storage import Storage
+from tests.support.bot_process import BotProcess
 from tests.support.images import render_note
 from tests.support.running import running_web_bot
 from tests.support.webapp import init_data, make_note
@@ -302,3 +304,24 @@ async def test_health_metrics_page_and_its_headers(telegram, settings):
     assert redirect == (308, "/app/?note=5")
     assert script == (200, "text/javascript")
     assert escaped == 404
+
+
+async def test_a_port_already_taken_stops_the_bot_with_one_line(telegram, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = BotProcess(
+            telegram,
+            tmp_path,
+            OCR_ENGINE="rapidocr",
+            OCR_WARM_UP="false",
+            WEBAPP_LISTEN="127.0.0.1",
+            WEBAPP_PORT=str(port),
+        )
+        await bot.start()
+        code = await bot.wait(60)
+    output = bot.log.read_text()
+    assert code == 1
+    assert "Traceback" not in output
+    assert f"error: cannot listen on 127.0.0.1:{port} (WEBAPP_LISTEN/WEBAPP_PORT)" in output

@@ -33,7 +33,7 @@ from bot.telegram.app import (
 from bot.telegram.context import BotApplication
 from bot.telegram.limits import with_retries
 from bot.telegram.updates import Poller, WebhookUpdates
-from bot.web.server import Webhook, WebServer
+from bot.web.server import CannotServe, Webhook, WebServer
 
 log = logging.getLogger("bot")
 
@@ -80,12 +80,11 @@ def build_web_server(
     )
 
 
-async def _listen(server: WebServer, settings: Settings) -> None:
+async def _listen(server: WebServer) -> None:
     try:
         await server.start()
-    except OSError as error:
-        where = f"{settings.http_listen}:{settings.http_port}"
-        raise CannotRun(f"cannot listen on {where} (WEBAPP_LISTEN/WEBAPP_PORT): {error}") from None
+    except CannotServe as error:
+        raise CannotRun(str(error)) from None
 
 
 async def serve(application: BotApplication, settings: Settings) -> None:
@@ -104,7 +103,7 @@ async def serve(application: BotApplication, settings: Settings) -> None:
             updates = WebhookUpdates(application)
             hook = Webhook("/" + options["url_path"], options["secret_token"], updates)
             server = build_web_server(application, lambda: True, hook)
-            await _listen(server, settings)  # listening before Telegram is told to post
+            await _listen(server)  # listening before Telegram is told to post
             await application.bot.set_webhook(
                 options["webhook_url"],
                 secret_token=options["secret_token"],
@@ -117,7 +116,7 @@ async def serve(application: BotApplication, settings: Settings) -> None:
             await application.bot.delete_webhook()
             poller = Poller(application, ALLOWED_UPDATES)
             server = build_web_server(application, poller.alive)
-            await _listen(server, settings)
+            await _listen(server)
             poller.start()
             stopped = asyncio.create_task(stopping.wait())
             polling = asyncio.create_task(poller.wait())

@@ -118,7 +118,11 @@ class PageImages:
             except ImageRejected as rejected:
                 raise PageUnavailable(str(rejected)) from None
         del original
-        await asyncio.to_thread(self._write, name, jpeg)
+        try:
+            await asyncio.to_thread(self._write, name, jpeg)
+        except OSError as error:  # a full or read-only disk: shown all the same, not kept
+            log.warning("event=page_cache_write_failed error=%s", error)
+            return jpeg
         self._sizes[name] = len(jpeg)
         self._total += len(jpeg)
         await asyncio.to_thread(self._unlink, self._victims(name))

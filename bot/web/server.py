@@ -36,6 +36,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css"}
 
 
+class CannotServe(Exception):
+    """The server can't start (the port is taken, the cache folder unusable): one line for the
+    operator."""
+
+
 class BotSide(Protocol):
     """What the server needs from the bot."""
 
@@ -105,7 +110,11 @@ class WebServer:
     async def start(self) -> None:
         """Listen on WEBAPP_LISTEN:WEBAPP_PORT (port 0: any free one, then in `port`)."""
         if self._settings.webapp_url:
-            await self.pages.open()
+            try:
+                await self.pages.open()
+            except OSError as error:
+                folder = self._settings.webapp_cache_dir
+                raise CannotServe(f"WEBAPP_CACHE_DIR={folder} can't be used: {error}") from None
         # lingering_time=0: a body the handler did not read (a refusal) is never waited for.
         runner = web.AppRunner(self.application(), access_log=None, lingering_time=0)
         await runner.setup()
@@ -116,10 +125,12 @@ class WebServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
-        except OSError:
+        except OSError as error:
             sock.close()
             await runner.cleanup()
-            raise
+            raise CannotServe(
+                f"cannot listen on {host}:{port} (WEBAPP_LISTEN/WEBAPP_PORT): {error}"
+            ) from None
         await web.SockSite(runner, sock).start()
         self._runner = runner
         self.port = sock.getsockname()[1]

@@ -8,7 +8,9 @@
 (function () {
   const tg = window.Telegram && window.Telegram.WebApp;
   const initData = (tg && tg.initData) || "";
-  const noteId = new URLSearchParams(window.location.search).get("note") || "";
+  // The note: ?note=ID from the Edit button, or a direct link's startapp=ID (t.me/bot/app).
+  const noteId = new URLSearchParams(window.location.search).get("note")
+    || (tg && tg.initDataUnsafe && tg.initDataUnsafe.start_param) || "";
   const byId = (id) => document.getElementById(id);
   const app = byId("app");
   const els = {
