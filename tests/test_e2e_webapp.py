@@ -17,6 +17,7 @@ from contextlib import closing
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
+from prometheus_client import generate_latest
 
 from tests.support.fake_telegram import FakeTelegram, buttons, shown, web_app_url
 from tests.support.images import UNSURE_LINES, render_note
@@ -29,6 +30,7 @@ from tests.support.webapp import (
     artifacts_dir,
     init_data,
     make_note,
+    metric_values,
     open_editor,
 )
 
@@ -117,10 +119,12 @@ async def screenshot(page: Page, name: str) -> None:
 
 async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, settings, rapid_pool):
     async with running_web_bot(settings, rapid_pool) as (app, server):
+        counted = metric_values(generate_latest().decode())
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         result = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in shown(m) and web_app_url(m), timeout=OCR_TIMEOUT
         )
+        counts = metric_values(generate_latest().decode())
         storage = app.bot_data.services.storage
         (note,) = await storage.notes.page(ALICE)
         await telegram.wait_for(
@@ -190,6 +194,8 @@ async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, set
     assert answer.get("text") == "That line was already reviewed."
     assert saved.is_complete
     assert saved.version == note.version + 1
+    for counter in ('notes_photos_read_total{outcome="read"}', "notes_ocr_seconds_count"):
+        assert counts[counter] == counted[counter] + 1
 
 
 async def test_outlines_and_lines_point_at_each_other_in_telegrams_theme(

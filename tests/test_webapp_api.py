@@ -13,12 +13,14 @@ from contextlib import closing
 import aiohttp
 import pytest
 from PIL import Image
+from prometheus_client import generate_latest
 
 from bot.storage import Storage
+from bot.telegram.serve import build_web_server
 from tests.support.bot_process import BotProcess
 from tests.support.images import render_note
 from tests.support.running import running_web_bot
-from tests.support.webapp import init_data, make_note
+from tests.support.webapp import init_data, make_note, metric_values
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 6101, 6202
@@ -238,6 +240,7 @@ async def test_a_save_changes_the_whole_note_in_one_go(telegram, settings):
             ],
         }
         url = f"http://127.0.0.1:{server.port}/app/api/notes/{note.id}"
+        counted = metric_values(generate_latest().decode())
         async with (
             aiohttp.ClientSession() as session,
             session.post(url, json=save, headers=auth(ALICE)) as response,
@@ -245,6 +248,7 @@ async def test_a_save_changes_the_whole_note_in_one_go(telegram, settings):
             assert response.status == 200
             body = await response.json()
         saved = await storage.notes.get(ALICE, note.id)
+        counts = metric_values(generate_latest().decode())
         found = {word: await storage.search.find(ALICE, word) for word in ("pizza", "Budget")}
     assert saved.version == 2 == body["note"]["version"]
     assert saved.title == "Sprint review"
@@ -260,6 +264,12 @@ async def test_a_save_changes_the_whole_note_in_one_go(telegram, settings):
     assert saved.is_complete
     assert [hit.note_id for hit in found["pizza"]] == [note.id]
     assert [hit.note_id for hit in found["Budget"]] == [note.id]  # "...about the budget"
+    saves, retyped = (
+        'notes_editor_saves_total{result="saved"}',
+        ('notes_review_outcomes_total{action="retype",via="editor"}'),
+    )
+    assert counts[saves] == counted[saves] + 1
+    assert counts[retyped] == counted.get(retyped, 0) + 1  # the flagged line, corrected
     with closing(sqlite3.connect(settings.database_path)) as db:
         # The chat's side was done (nothing flagged had a prompt) and its record went.
         assert db.execute("SELECT count(*) FROM editor_saves").fetchone() == (0,)
@@ -325,3 +335,42 @@ async def test_a_port_already_taken_stops_the_bot_with_one_line(telegram, tmp_pa
     assert code == 1
     assert "Traceback" not in output
     assert f"error: cannot listen on 127.0.0.1:{port} (WEBAPP_LISTEN/WEBAPP_PORT)" in output
+
+
+async def test_the_bot_process_serves_its_health_and_metrics(telegram, tmp_path):
+    bot = BotProcess(telegram, tmp_path, OCR_ENGINE="rapidocr", OCR_WARM_UP="false")
+    await bot.start()
+    try:
+        port = await bot.http_port()
+        await telegram.wait_for(lambda: any(m == "getUpdates" for m, _ in telegram.requests), 60)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                health = (response.status, await response.json())
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                metrics = await response.text()
+            # Without WEBAPP_URL there is no editor.
+            async with session.get(f"http://127.0.0.1:{port}/api/notes/1") as response:
+                editor = response.status
+    finally:
+        await bot.stop()
+    assert health == (200, {"ok": True, "checks": {"updates": "ok", "database": "ok", "ocr": "ok"}})
+    assert 'notes_photos_read_total{outcome="read"} 0.0' in metrics
+    assert editor == 404
+
+
+async def test_health_says_what_is_wrong(telegram, settings):
+    async with running_web_bot(settings, None) as (app, _):
+        stalled = build_web_server(app, lambda: False)  # Telegram hasn't answered for a while
+        await stalled.start()
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{stalled.port}/healthz") as response,
+            ):
+                health = (response.status, await response.json())
+        finally:
+            await stalled.stop(grace_s=1)
+    assert health[0] == 503
+    assert health[1]["ok"] is False
+    assert health[1]["checks"]["updates"] == "no answer from Telegram lately"
+    assert health[1]["checks"]["database"] == "ok"

@@ -33,6 +33,9 @@ from bot.web.webhook import UpdateSink, webhook_handler
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+# At a stop, requests being handled (a webhook update, a save) get this long to finish; an
+# update not answered by then is posted again by Telegram after the restart.
+SHUTDOWN_TIMEOUT_S = 5.0
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css"}
 
 
@@ -116,7 +119,12 @@ class WebServer:
                 folder = self._settings.webapp_cache_dir
                 raise CannotServe(f"WEBAPP_CACHE_DIR={folder} can't be used: {error}") from None
         # lingering_time=0: a body the handler did not read (a refusal) is never waited for.
-        runner = web.AppRunner(self.application(), access_log=None, lingering_time=0)
+        runner = web.AppRunner(
+            self.application(),
+            access_log=None,
+            lingering_time=0,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
         await runner.setup()
         host, port = self._settings.http_listen, self._settings.http_port
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]

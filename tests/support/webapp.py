@@ -172,3 +172,12 @@ async def make_note(
         pages=[Page(file_id)],
         title=title,
     )
+
+
+def metric_values(text: str) -> dict[str, float]:
+    """Prometheus' text format as {'name{labels}': value}."""
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
