@@ -10,6 +10,7 @@ light and dark go to test-artifacts/webapp (printed).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -347,14 +348,62 @@ async def test_the_page_speaks_the_users_language(browser, telegram, settings):
     assert saves == []
 
 
-async def test_no_edit_button_in_a_group(telegram, settings, rapid_pool):
+async def test_a_group_keeps_its_prompts_and_gets_no_edit_button(
+    telegram, settings_for, tmp_path, rapid_pool
+):
+    """Telegram allows web_app buttons only in private chats (the fake refuses them in a
+    group): there the note comes without Edit, and seven flagged lines are seven prompts."""
+    lines = [f"Item {number} of the list" for number in range(1, 8)]
+    settings = settings_for(
+        telegram,
+        ocr_engine="rapidocr",
+        confidence_threshold=100,
+        webapp_url=WEBAPP_URL,
+        webapp_cache_dir=tmp_path / "cache",
+    )
     async with running_web_bot(settings, rapid_pool):
-        telegram.send_photo(
-            ALICE, render_note(UNSURE_LINES), chat_id=GROUP, caption="@fake_test_bot"
-        )
+        telegram.send_photo(ALICE, render_note(lines), chat_id=GROUP, caption="@fake_test_bot")
         result = await telegram.wait_for_message(
             GROUP, lambda m: "Note #" in shown(m), timeout=OCR_TIMEOUT
         )
+        await telegram.wait_for(
+            lambda: len([m for m in telegram.bot_messages(GROUP) if "❓" in shown(m)]) == 7,
+            timeout=OCR_TIMEOUT,
+        )
     assert web_app_url(result) is None
+    assert not any(web_app_url(m) for m in telegram.bot_messages(GROUP))
     with closing(sqlite3.connect(settings.database_path)) as db:
         assert db.execute("SELECT status FROM jobs").fetchall() == [("done",)]
+
+
+async def test_many_flagged_lines_are_one_message_with_the_edit_button(
+    telegram, settings_for, tmp_path, rapid_pool
+):
+    """More flagged lines than REVIEW_PROMPTS_MAX (5): in a private chat one message with
+    Edit and Review pending lines instead of seven prompts; Review pending lines sends them."""
+    lines = [f"Item {number} of the list" for number in range(1, 8)]
+    settings = settings_for(
+        telegram,
+        ocr_engine="rapidocr",
+        confidence_threshold=100,  # every line is flagged
+        webapp_url=WEBAPP_URL,
+        webapp_cache_dir=tmp_path / "cache",
+    )
+    async with running_web_bot(settings, rapid_pool) as (app, _):
+        telegram.send_photo(ALICE, render_note(lines))
+        look = await telegram.wait_for_message(
+            ALICE, lambda m: "need a look" in shown(m), timeout=OCR_TIMEOUT
+        )
+        (note,) = await app.bot_data.services.storage.notes.page(ALICE)
+        await asyncio.sleep(0.5)  # no prompt follows
+        before = [m for m in telegram.bot_messages(ALICE) if "❓" in shown(m)]
+        review = next(data for text, data in buttons(look) if text == "Review pending lines")
+        telegram.press_button(ALICE, look, review)
+        await telegram.wait_for(
+            lambda: len([m for m in telegram.bot_messages(ALICE) if "❓" in shown(m)]) == 7,
+            timeout=OCR_TIMEOUT,
+        )
+    assert len(note.pending_lines) == 7
+    assert f"7 lines of note #{note.id} need a look" in shown(look)
+    assert web_app_url(look) == f"{WEBAPP_URL}?note={note.id}"
+    assert before == []

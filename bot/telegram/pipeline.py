@@ -38,7 +38,7 @@ from bot.ocr.images.intake import ImageRejected, inspect_image
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
 from bot.telegram.delivery import edit_text, send_reply
-from bot.telegram.features.editor import edit_keyboard
+from bot.telegram.features.editor import edit_keyboard, offer_editor
 from bot.telegram.features.review import line_pieces, send_review_prompts
 from bot.telegram.files import download
 from bot.telegram.limits import is_transient
@@ -406,8 +406,10 @@ class PhotoPipeline:
         )
         if trial and await self.storage.users.claim_trial_notice(lead.user_id):
             await self.bot.send_message(lead.chat_id, t(messages.TRIAL_NOTICE))
-        # Those with a prompt already were sent before a restart.
-        unasked = [line for line in note.pending_lines if line.review_message_id is None]
+        if await offer_editor(self.bot, self.settings, self.buttons, t, note, lead.chat_id):
+            unasked = []  # many flagged lines: one message with the Edit button instead
+        else:  # those with a prompt already were sent before a restart
+            unasked = [line for line in note.pending_lines if line.review_message_id is None]
         if pieces is None:
             pieces = await line_pieces(self.bot, self.ocr, note, unasked)
         await send_review_prompts(

@@ -111,13 +111,14 @@ def saved_in_editor(t: Translator, note: Note) -> LongText:
 
 
 def lines_need_a_look(t: Translator, note: Note) -> str:
-    """Instead of a prompt per line when there are many: one message with the Edit button."""
+    """Instead of a prompt per line when there are many: one message with the Edit button
+    (and Review pending lines, for the prompts)."""
     count = len(note.pending_lines)
     return t.ngettext(
-        "⚠️ {count} line of note #{id} needs a look: open the editor to check it beside the "
-        "photo, or “Review pending lines” in /notes to answer it here.",
-        "⚠️ {count} lines of note #{id} need a look: open the editor to check them beside the "
-        "photo, or “Review pending lines” in /notes to answer them here.",
+        "⚠️ {count} line of note #{id} needs a look. Check it beside the photo in the "
+        "editor, or have it sent here to answer.",
+        "⚠️ {count} lines of note #{id} need a look. Check them beside the photo in the "
+        "editor, or have them sent here one by one.",
         count,
         count=t.number(count),
         id=note.id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.config import Settings
@@ -22,6 +23,7 @@ from bot.domain.models import Note
 from bot.ocr.images.intake import ImageRejected
 from bot.storage import Storage
 from bot.storage.editor import EditorSave, Saved
+from bot.telegram.buttons import ButtonCodec, Kind, NoteRef
 from bot.telegram.delivery import edit_text, send_reply
 from bot.telegram.files import download
 from bot.telegram.limits import is_transient
@@ -42,6 +44,29 @@ def edit_button(settings: Settings, t: Translator, note: Note) -> InlineKeyboard
     return InlineKeyboardButton(
         t(messages.EDIT_BUTTON), web_app=WebAppInfo(edit_url(settings.webapp_url, note.id))
     )
+
+
+async def offer_editor(
+    bot: Bot, settings: Settings, buttons: ButtonCodec, t: Translator, note: Note, chat_id: int
+) -> bool:
+    """For a note with more flagged lines than REVIEW_PROMPTS_MAX, in its owner's private chat,
+    one message with the Edit button (and Review pending lines, which sends the prompts)
+    instead of a prompt per line; True if it was sent. Groups keep their prompts: Telegram
+    allows web_app buttons only in private chats."""
+    edit = edit_button(settings, t, note) if chat_id == note.user_id else None
+    if edit is None or len(note.pending_lines) <= settings.review_prompts_max:
+        return False
+    prompts = buttons.button(
+        note.user_id, t(messages.REVIEW_PENDING_BUTTON), Kind.REVIEW_AGAIN, NoteRef(note.id)
+    )
+    keyboard = InlineKeyboardMarkup([[edit], [prompts]])
+    await bot.send_message(
+        chat_id,
+        messages.lines_need_a_look(t, note),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+    return True
 
 
 def edit_keyboard(
