@@ -209,8 +209,4 @@ class EditorApi:
                 raise self._refuse(502, "photo_failed", t, failed) from None
         except Refused as refusal:
             return refusal.response
-        return web.Response(
-            body=jpeg,
-            content_type="image/jpeg",
-            headers={"Cache-Control": "private, max-age=86400"},
-        )
+        return web.Response(body=jpeg, content_type="image/jpeg")  # never cached elsewhere

@@ -122,13 +122,14 @@
   }
   function isDirty() { return note !== null && changeKey() !== baseline; }
 
+  // What the line's badge says (and its outline's colour): its state as the user left it.
   function status(line) {
     if (line.drop) return "dropped";
-    if (line.id === null || line.added) return line.id === null ? "added" : "edited";
+    if (line.id === null) return "added";
     if (oneLine(line.text) !== line.saved) return "edited";
     if (line.state === "pending") return line.keep ? "kept" : "flagged";
     if (line.state === "kept") return "kept";
-    if (line.state === "retyped") return "edited";
+    if (line.state === "retyped") return line.added ? "added" : "edited";
     return "";
   }
   const STATUS_TEXT = { dropped: "dropped", added: "added", edited: "edited", kept: "kept",
@@ -391,8 +392,13 @@
     const dirty = isDirty();
     app.dataset.dirty = dirty ? "yes" : "no";
     if (!tg || note === null) return;
-    if (dirty && !saving) tg.MainButton.enable();
+    const active = dirty && !saving;
+    if (active) tg.MainButton.enable();
     else tg.MainButton.disable();
+    // Some Telegram apps draw a disabled MainButton like an enabled one: grey it out.
+    const theme = tg.themeParams || {};
+    const color = active ? theme.button_color : theme.hint_color;
+    if (color) tg.MainButton.setParams({ color: color });
     if (dirty) tg.enableClosingConfirmation();
     else tg.disableClosingConfirmation();
   }
