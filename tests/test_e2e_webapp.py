@@ -1,5 +1,7 @@
 """The Mini App editor in a real headless Chromium (Debian's, driven by Playwright) against the
-real bot process pieces: its HTTP server, the fake Bot API, a real SQLite file, real OCR.
+real bot, the fake Bot API, a real SQLite file and real OCR: the whole way from a photo as
+`python -m bot` in its own process, the rest with the bot's Application and HTTP server in the
+test's process (faster, and their storage at hand).
 
 The page is opened at the Edit button's own URL (under WEBAPP_URL, an HTTPS origin that the
 browser routes to the bot's server, as a TLS proxy would), with Telegram's script replaced by
@@ -11,15 +13,20 @@ light and dark go to test-artifacts/webapp (printed).
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
+from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
-from prometheus_client import generate_latest
 
+from bot.domain.models import Note
+from bot.storage import Storage
+from tests.support.bot_process import BotProcess
 from tests.support.fake_telegram import FakeTelegram, buttons, shown, web_app_url
 from tests.support.images import UNSURE_LINES, render_note
 from tests.support.running import TOKEN, running_web_bot
@@ -118,16 +125,37 @@ async def screenshot(page: Page, name: str) -> None:
     print(f"screenshot: {path}")
 
 
-async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, settings, rapid_pool):
-    async with running_web_bot(settings, rapid_pool) as (app, server):
-        counted = metric_values(generate_latest().decode())
+async def note_of(path: Path, note_id: int | None = None) -> Note:
+    """The user's note as the bot process stored it (its file, read beside the bot)."""
+    async with await Storage.open(path) as storage:
+        if note_id is None:
+            (note,) = await storage.notes.page(ALICE)
+            return note
+        found = await storage.notes.get(ALICE, note_id)
+        assert found is not None
+        return found
+
+
+async def metrics_of(origin: str) -> dict[str, float]:
+    async with aiohttp.ClientSession() as session, session.get(f"{origin}/metrics") as response:
+        return metric_values(await response.text())
+
+
+async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, tmp_path):
+    """`python -m bot` as it runs in production (RapidOCR workers, its HTTP server), a photo
+    from the user, the Edit button's page in Chromium, a save; then the chat, /search and the
+    old prompts."""
+    bot = BotProcess(telegram, tmp_path, OCR_ENGINE="rapidocr", WEBAPP_URL=WEBAPP_URL)
+    await bot.start()
+    try:
+        origin = f"http://127.0.0.1:{await bot.http_port()}"
+        counted = await metrics_of(origin)
         telegram.send_photo(ALICE, render_note(UNSURE_LINES))
         result = await telegram.wait_for_message(
             ALICE, lambda m: "Note #" in shown(m) and web_app_url(m), timeout=OCR_TIMEOUT
         )
-        counts = metric_values(generate_latest().decode())
-        storage = app.bot_data.services.storage
-        (note,) = await storage.notes.page(ALICE)
+        counts = await metrics_of(origin)
+        note = await note_of(tmp_path / "notes.db")
         await telegram.wait_for(
             lambda: (
                 len([m for m in telegram.bot_messages(ALICE) if "❓" in shown(m)])
@@ -137,7 +165,7 @@ async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, set
         prompts = [m for m in telegram.bot_messages(ALICE) if "❓" in shown(m)]
         url = web_app_url(result)
         assert url == f"{WEBAPP_URL}?note={note.id}"
-        page = await open_editor(browser, url, local(server), init_data(ALICE))
+        page = await open_editor(browser, url, origin, init_data(ALICE))
         assert await state(page) == "ready"
         await images_loaded(page)
         assert await main_button(page) == {"text": "Save", "visible": True, "active": False}
@@ -179,7 +207,13 @@ async def test_a_whole_note_is_fixed_from_the_edit_button(browser, telegram, set
         keep = next(data for text, data in buttons(prompts[0]) if text == "Keep")
         query = telegram.press_button(ALICE, prompts[0], keep, strict=False)
         answer = await telegram.wait_for_callback_answer(query["id"])
-        saved = await storage.notes.get(ALICE, note.id)
+        saved = await note_of(tmp_path / "notes.db", note.id)
+        assert bot.process is not None
+        bot.process.send_signal(signal.SIGTERM)
+        assert await bot.wait(30) == 0
+    finally:
+        await bot.stop()
+    assert "Traceback" not in bot.log.read_text()
     text = shown(complete)
     for expected in ("Quarterly budget", "Meeting at three", "Water the plants", "Buy oranges"):
         assert expected in text
