@@ -71,6 +71,10 @@ class RecognizedLine:
     confidence: float  # 0.0-1.0
     confidence_source: ConfidenceSource
     box: Box | None = None  # where the line is; None when the engine did not say
+    # Other readings of the same line that the OCR step has and did not choose (a second
+    # engine's reading, a re-read of the line's crop): what the user may remember and search
+    # for while the line is not confirmed. Never shown as the note's text.
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class LineDraft:
     state: LineState  # ACCEPTED or PENDING
     page: int = 0  # which page of the note (an album's photo) the line is on
     box: Box | None = None
+    alternatives: tuple[str, ...] = ()  # RecognizedLine.alternatives
 
 
 @dataclass(frozen=True)

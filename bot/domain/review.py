@@ -50,6 +50,7 @@ def classify(
             state=LineState.ACCEPTED if line.confidence >= threshold else LineState.PENDING,
             page=pages[index] if pages else 0,
             box=line.box,
+            alternatives=line.alternatives,
         )
         for index, line in enumerate(lines)
     ]
