@@ -118,7 +118,12 @@ def test_the_page_json_is_read_strictly():
             {"version": 1, "title": None, "lines": [{"id": 1, "text": "x" * 1001}]},
             EditRefusal.LONG_LINE,
         ),
+        (
+            {"version": 1, "title": None, "lines": [{"id": 1, "text": "🙂" * 501}]},
+            EditRefusal.LONG_LINE,
+        ),
         ({"version": 1, "title": "x" * 101, "lines": []}, EditRefusal.LONG_TITLE),
+        ({"version": 1, "title": "🙂" * 51, "lines": []}, EditRefusal.LONG_TITLE),
         (
             {"version": 1, "title": None, "lines": [{"id": None, "text": "x"}] * 1001},
             EditRefusal.TOO_MANY_LINES,

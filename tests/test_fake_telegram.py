@@ -190,6 +190,33 @@ async def test_429_injection_raises_retry_after(tg: FakeTelegram):
 
 
 @pytest.mark.asyncio
+async def test_reactions_and_refusals_for_good(tg: FakeTelegram):
+    """A bot reacts with one emoji of Telegram's list, where reactions are on; a 400 can be
+    injected with Telegram's description (a refusal for good, unlike a 5xx)."""
+    photo = tg.send_photo(ALICE, png(40, 40))
+    tg.send_photo(BOB, png(40, 40), chat_id=-77)
+    tg.no_reactions.add(-77)
+    async with running(tg) as app:
+        bot = app.bot
+        assert await bot.set_message_reaction(ALICE, photo["message_id"], "👎")
+        with pytest.raises(BadRequest, match=r"(?i)reaction_invalid"):
+            await bot.set_message_reaction(ALICE, photo["message_id"], "🦆")
+        with pytest.raises(BadRequest, match=r"(?i)reaction_invalid"):
+            await bot.set_message_reaction(-77, 1, "👎")
+        tg.fail_next("sendPhoto", count=1, status=400, description="PHOTO_INVALID_DIMENSIONS")
+        with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+            await bot.send_photo(ALICE, png(40, 40))
+        await bot.send_photo(ALICE, png(40, 40))
+        with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+            await bot.send_photo(ALICE, png(2100, 100))  # 21:1
+    stored = tg.message(ALICE, photo["message_id"])
+    assert stored is not None
+    assert stored["bot_reactions"] == ["👎"]
+    assert len(tg.photos) == 1  # the one that went through
+    assert len(tg.sent_at[ALICE]) == len(tg.bot_messages(ALICE))  # each message's time
+
+
+@pytest.mark.asyncio
 async def test_document_upload_is_stored(tg: FakeTelegram):
     tg.send_text(ALICE, "hi")
     async with running(tg) as app:

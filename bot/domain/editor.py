@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.lengths import telegram_length
 from bot.domain.models import Line, LineState, Note
 from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT
 
@@ -81,7 +82,7 @@ def _line_edit(data: object) -> LineEdit:
     if len(text) > 4 * MAX_RETYPE_CHARS:  # before collapsing: bound the work too
         raise EditRejected(EditRefusal.LONG_LINE)
     cleaned = one_line(text)
-    if len(cleaned) > MAX_RETYPE_CHARS:
+    if telegram_length(cleaned) > MAX_RETYPE_CHARS:  # as the chat counts it (and the page)
         raise EditRejected(EditRefusal.LONG_LINE)
     line_id = None if raw_id is None else _integer(raw_id)
     if not cleaned and not drop:
@@ -99,7 +100,7 @@ def parse_edit(data: object) -> NoteEdit:
     if len(lines) > MAX_EDITOR_LINES:
         raise EditRejected(EditRefusal.TOO_MANY_LINES)
     cleaned_title = one_line(title or "") or None
-    if cleaned_title is not None and len(cleaned_title) > TITLE_LIMIT:
+    if cleaned_title is not None and telegram_length(cleaned_title) > TITLE_LIMIT:
         raise EditRejected(EditRefusal.LONG_TITLE)
     return NoteEdit(_integer(version), cleaned_title, tuple(_line_edit(line) for line in lines))
 

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.domain.i18n import Catalogs
 from bot.ocr.backends.base import OcrBackend
 from bot.storage import Storage
+from bot.telegram.refusals import RefusedPhotos
 
 if TYPE_CHECKING:
     from bot.telegram.buttons import ButtonCodec
@@ -35,6 +36,7 @@ class Services:
     started_at: float
     catalogs: Catalogs
     editor: EditorChat
+    refused_photos: RefusedPhotos = field(default_factory=RefusedPhotos)
 
 
 @dataclass

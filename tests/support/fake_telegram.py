@@ -33,12 +33,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from PIL import Image
+from telegram.constants import ReactionEmoji
 
 T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64
 GROUP_MESSAGES_PER_MINUTE = 20
+# The emoji a bot may react with (the Bot API's ReactionTypeEmoji list); one per message.
+REACTIONS = frozenset(emoji.value for emoji in ReactionEmoji)
 # Telegram's HTML tags -> the entity type each becomes.
 HTML_TAGS = {
     "b": "bold",
@@ -265,6 +268,8 @@ class FakeTelegram:
         self.documents: list[dict] = []  # sendDocument: chat_id, filename, data, caption, file_id
         self.rate_limited: list[int] = []  # chats whose send was refused with 429 (groups)
         self._group_sends: dict[int, deque[float]] = {}
+        self.sent_at: dict[int, list[float]] = {}  # chat -> when each bot message was sent
+        self.no_reactions: set[int] = set()  # chats whose admins turned reactions off
         self.photos: list[dict] = []  # sendPhoto: chat_id, file_id, data, caption, message_id
         self.edits: list[dict] = []  # editMessageText: chat_id, message_id, old_text, text
         self.deleted: list[tuple[int, int]] = []  # deleteMessage: (chat_id, message_id)
@@ -286,7 +291,8 @@ class FakeTelegram:
         self._query_ids = itertools.count(4_000_000_000_001)
         self._open_queries: set[str] = set()  # pressed, not yet answered
         self._confirmed = 0
-        self._failures: dict[str, list[int]] = {}  # method -> [count, retry_after, status]
+        # method -> [count, retry_after, status, description]
+        self._failures: dict[str, list[Any]] = {}
         self.faults: Faults | None = None  # random faults, when a test sets them
         self._wakeup = asyncio.Event()  # set when an update is queued: wakes long polls
         self._activity = asyncio.Event()  # set after every Bot API call: wakes `wait_for`
@@ -339,11 +345,18 @@ class FakeTelegram:
         return self._confirmed
 
     def fail_next(
-        self, method: str, count: int = 1, retry_after: int = 1, *, status: int = 429
+        self,
+        method: str,
+        count: int = 1,
+        retry_after: int = 1,
+        *,
+        status: int = 429,
+        description: str = "",
     ) -> None:
         """Answer the next `count` calls of `method` (or "file" for downloads) with an error
-        before doing anything: 429 Too Many Requests by default, or e.g. 500 or 502."""
-        self._failures[method.lower()] = [count, retry_after, status]
+        before doing anything: 429 Too Many Requests by default, or e.g. 500 or 502, or a
+        400 with Telegram's `description` (e.g. "PHOTO_INVALID_DIMENSIONS")."""
+        self._failures[method.lower()] = [count, retry_after, status, description]
 
     def _injected(self, method: str) -> ApiError | None:
         failure = self._failures.get(method.lower())
@@ -352,7 +365,9 @@ class FakeTelegram:
             if failure[2] == 429:
                 retry = {"retry_after": failure[1]}
                 return ApiError(429, f"Too Many Requests: retry after {failure[1]}", retry)
-            return ApiError(failure[2], "Internal Server Error")
+            if failure[2] == 400:
+                return bad_request(failure[3] or "request refused")
+            return ApiError(failure[2], failure[3] or "Internal Server Error")
         if self.faults is not None and (method != "file" or self.faults.files):
             return self.faults.error(method)
         return None
@@ -544,6 +559,12 @@ class FakeTelegram:
         for message in self._messages.get(chat_id, []):
             if message["message_id"] > after and message["from"]["id"] == bot_id:
                 yield message
+
+    def message(self, chat_id: int, message_id: int) -> dict | None:
+        """A snapshot of any stored message of the chat (a user's too: e.g. the bot's
+        reactions on it, `bot_reactions`), as it is now."""
+        found = self._find(chat_id, message_id)
+        return copy.deepcopy(found) if found is not None else None
 
     def bot_messages(self, chat_id: int, *, after: int = 0) -> list[dict]:
         """Snapshots of the bot's messages in the chat, as they are now (after edits), in order.
@@ -817,6 +838,7 @@ class FakeTelegram:
                 fields["reply_to_message"] = quoted(target)
         if (markup := self._markup(params, chat_id)) is not None:
             fields["reply_markup"] = markup
+        self.sent_at.setdefault(chat_id, []).append(time.monotonic())
         return wire(self._new_message(chat_id, dict(self.bot_user), fields))
 
     def _check_group_rate(self, chat_id: int) -> None:
@@ -906,6 +928,20 @@ class FakeTelegram:
         message = self._stored(params, "delete")
         self._messages[message["chat"]["id"]].remove(message)
         self.deleted.append((message["chat"]["id"], message["message_id"]))
+        return True
+
+    async def _api_setmessagereaction(self, params: dict) -> bool:
+        """A bot's reaction on a message (as a non-premium user: at most one; [] clears it),
+        stored as the message's `bot_reactions`."""
+        message = self._stored(params, "react to")
+        reaction = params.get("reaction") or []
+        if len(reaction) > 1:
+            raise bad_request("REACTIONS_TOO_MANY")
+        if any(r.get("type") != "emoji" or r.get("emoji") not in REACTIONS for r in reaction):
+            raise bad_request("REACTION_INVALID")
+        if reaction and message["chat"]["id"] in self.no_reactions:
+            raise bad_request("REACTION_INVALID")
+        message["bot_reactions"] = [r["emoji"] for r in reaction]
         return True
 
     async def _api_answercallbackquery(self, params: dict) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from bot.domain.editor import EditRefusal
 from bot.domain.i18n import N_, Msg, Translator
+from bot.domain.lengths import shorten
 from bot.domain.messages.common import (
     NOTE_NUMBER,
     PREVIEW_LIMIT,
     LongText,
     esc,
     long_text,
-    truncate,
 )
 from bot.domain.messages.photos import note_complete
 from bot.domain.models import Line, LineState, Note
@@ -78,7 +78,7 @@ def page_texts(t: Translator, note: Note) -> dict[str, str]:
 def closed_in_editor(t: Translator, line: Line) -> str:
     """A review prompt whose line a save in the editor settled (its buttons are removed)."""
     number = t.number(line.position + 1)
-    text = esc(truncate(line.text, PREVIEW_LIMIT))
+    text = esc(shorten(line.text, PREVIEW_LIMIT))
     if line.state is LineState.DROPPED:
         struck = f"<s>{text}</s>"
         return t.gettext(

@@ -31,6 +31,7 @@ from bot.telegram.delivery import send_reply
 from bot.telegram.features.editor import edit_button
 from bot.telegram.features.review import line_pieces, message_ref, send_review_prompts
 from bot.telegram.features.search import search_page
+from bot.telegram.text import CAPTION_LIMIT, shorten_html
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,9 @@ async def on_show_pages(press: Press, context: BotContext) -> None:
     note, _ = found
     await press.answer(press.t(messages.SENDING_PHOTOS))
     for number, page in enumerate(note.pages):
-        caption = messages.page_caption(press.t, note, number, len(note.pages))
+        caption = shorten_html(
+            messages.page_caption(press.t, note, number, len(note.pages)), CAPTION_LIMIT
+        )
         if page.as_file:
             await context.bot.send_document(
                 press.chat_id, page.file_id, caption=caption, parse_mode=ParseMode.HTML

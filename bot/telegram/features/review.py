@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.config import Settings
 from bot.domain import messages
@@ -26,6 +26,7 @@ from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import edit_text, send_reply
 from bot.telegram.features.editor import edit_keyboard
 from bot.telegram.files import download
+from bot.telegram.text import CAPTION_LIMIT, shorten_html
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +66,31 @@ async def send_review_prompts(
     """One prompt per line, each recorded on its line so a reply to it retypes that line.
 
     A line with its piece of the photo (`pieces`, by line id) is asked about as that photo with
-    the prompt as its caption; one without (no box, or not cut) as text.
+    the prompt as its caption; one without (no box, or not cut) as text, and so is one whose
+    photo Telegram refuses for good (a 400: it would refuse it again), so every line is asked.
+    A passing fault is raised: the caller tries again later.
     """
     for line in lines:
         keyboard = review_keyboard(buttons, user_id, t, line)
+        prompt = messages.review_prompt(t, line)
         piece = (pieces or {}).get(line.id)
+        sent: Message | None = None
         if piece is not None:
-            sent = await bot.send_photo(
-                chat_id,
-                piece,
-                caption=messages.review_prompt(t, line),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-            )
-        else:
+            try:
+                sent = await bot.send_photo(
+                    chat_id,
+                    piece,
+                    caption=shorten_html(prompt, CAPTION_LIMIT),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                )
+            except BadRequest as error:
+                log.warning(
+                    "event=prompt_photo_refused user=%d line=%d error=%s", user_id, line.id, error
+                )
+        if sent is None:
             sent = await bot.send_message(
-                chat_id,
-                messages.review_prompt(t, line),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
+                chat_id, prompt, parse_mode=ParseMode.HTML, reply_markup=keyboard
             )
         await storage.notes.set_review_message(user_id, line.id, sent.message_id)
 
