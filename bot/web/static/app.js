@@ -329,6 +329,7 @@
     refreshBoxes();
     if (pages.every((other) => other.ready || other.figure.querySelector("figcaption"))) {
       app.dataset.images = "loaded";
+      performance.mark("editor-photos");
       const line = lineOf(current);
       if (line) zoomTo(line);
     }
@@ -506,6 +507,7 @@
       tg.ready();
     }
     setState("ready");
+    performance.mark("editor-ready"); // for bench/webapp.py: since the navigation started
   }
 
   els.title.addEventListener("input", refreshButtons);
