@@ -17,6 +17,7 @@ from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
@@ -29,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, web_app_url
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 1001, 2002
@@ -174,6 +175,23 @@ async def test_telegram_limits_are_enforced(tg: FakeTelegram):
             await bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": ALICE})
         with pytest.raises(BadRequest, match=r"(?i)chat not found"):
             await bot.send_message(BOB, "never wrote to the bot")
+
+
+async def test_mini_app_buttons_need_https_and_a_private_chat(tg: FakeTelegram):
+    tg.send_text(ALICE, "hi")
+    tg.send_text(ALICE, "@fake_test_bot hi", chat_id=-42, chat_type="group")
+    editor = InlineKeyboardButton("Edit", web_app=WebAppInfo("https://notes.example.test/?note=1"))
+    plain = InlineKeyboardButton("Edit", web_app=WebAppInfo("http://notes.example.test/"))
+    async with running(tg) as app:
+        bot = app.bot
+        sent = await bot.send_message(ALICE, "note", reply_markup=InlineKeyboardMarkup([[editor]]))
+        with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
+            await bot.send_message(-42, "note", reply_markup=InlineKeyboardMarkup([[editor]]))
+        with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
+            await bot.send_message(ALICE, "note", reply_markup=InlineKeyboardMarkup([[plain]]))
+    stored = tg.find_bot_message(ALICE, lambda m: m["message_id"] == sent.message_id)
+    assert web_app_url(stored) == "https://notes.example.test/?note=1"
+    assert buttons(stored) == [("Edit", "https://notes.example.test/?note=1")]
 
 
 @pytest.mark.asyncio

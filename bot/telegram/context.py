@@ -20,6 +20,7 @@ from bot.telegram.refusals import RefusedPhotos
 
 if TYPE_CHECKING:
     from bot.telegram.buttons import ButtonCodec
+    from bot.telegram.features.editor import EditorChat
     from bot.telegram.pipeline import PhotoPipeline
 
 
@@ -34,6 +35,7 @@ class Services:
     pipeline: PhotoPipeline
     started_at: float
     catalogs: Catalogs
+    editor: EditorChat
     refused_photos: RefusedPhotos = field(default_factory=RefusedPhotos)
 
 

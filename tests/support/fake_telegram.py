@@ -141,9 +141,20 @@ def shown(message: dict) -> str:
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
-    """(text, callback_data) of every inline button of a message, row by row."""
+    """(text, callback_data) of every inline button of a message, row by row (a link's or a
+    Mini App's URL in place of the data)."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-    return [(b["text"], b.get("callback_data") or b.get("url") or "") for row in rows for b in row]
+    return [
+        (b["text"], b.get("callback_data") or b.get("url") or (b.get("web_app") or {}).get("url"))
+        for row in rows
+        for b in row
+    ]
+
+
+def web_app_url(message: dict) -> str | None:
+    """The URL of the message's Mini App button (the Edit button), if it has one."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return next((b["web_app"]["url"] for row in rows for b in row if "web_app" in b), None)
 
 
 def user_entities(text: str) -> list[dict]:
@@ -403,6 +414,11 @@ class FakeTelegram:
             user.pop("language_code", None)
         else:
             user["language_code"] = language_code
+
+    def start_chat(self, user_id: int) -> None:
+        """The user has a private chat with the bot (so the bot may write there), as after
+        any message of theirs."""
+        self._chat_for(user_id, None, "private")
 
     def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> dict:
         """The user types `@bot query` in some chat; returns the InlineQuery (answer by `id`)."""
@@ -791,8 +807,11 @@ class FakeTelegram:
         return fields
 
     @staticmethod
-    def _markup(params: dict) -> dict | None:
-        """The inline keyboard to store (other keyboards don't show up in a Message)."""
+    def _markup(params: dict, chat_id: int) -> dict | None:
+        """The inline keyboard to store (other keyboards don't show up in a Message).
+
+        A `web_app` button (a Mini App) must open an HTTPS URL and is allowed in private chats
+        only, as Telegram has it."""
         markup = params.get("reply_markup")
         if not isinstance(markup, dict) or "inline_keyboard" not in markup:
             return None
@@ -800,6 +819,11 @@ class FakeTelegram:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
                 raise bad_request("BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                if chat_id < 0:
+                    raise bad_request("BUTTON_TYPE_INVALID")
+                if not str((button["web_app"] or {}).get("url", "")).startswith("https://"):
+                    raise bad_request("BUTTON_URL_INVALID")
         return markup
 
     def _bot_send(self, chat_id: int, params: dict, fields: dict) -> dict:
@@ -812,7 +836,7 @@ class FakeTelegram:
                 raise bad_request("message to be replied not found")
             if target is not None:
                 fields["reply_to_message"] = quoted(target)
-        if (markup := self._markup(params)) is not None:
+        if (markup := self._markup(params, chat_id)) is not None:
             fields["reply_markup"] = markup
         self.sent_at.setdefault(chat_id, []).append(time.monotonic())
         return wire(self._new_message(chat_id, dict(self.bot_user), fields))
@@ -885,7 +909,7 @@ class FakeTelegram:
         message = self._stored(params)
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
-        fields, markup = self._text(params), self._markup(params)
+        fields, markup = self._text(params), self._markup(params, message["chat"]["id"])
         old = (message["text_plain"], message.get("entities"), message.get("reply_markup"))
         if (fields["text_plain"], fields.get("entities"), markup) == old:
             raise bad_request(NOT_MODIFIED)
@@ -894,7 +918,8 @@ class FakeTelegram:
         return self._replace(message, fields, markup)
 
     async def _api_editmessagereplymarkup(self, params: dict) -> dict:
-        message, markup = self._stored(params), self._markup(params)
+        message = self._stored(params)
+        markup = self._markup(params, message["chat"]["id"])
         if markup == message.get("reply_markup"):
             raise bad_request(NOT_MODIFIED)
         return self._replace(message, {}, markup)
@@ -1050,7 +1075,8 @@ class FakeTelegram:
         message = self._stored(params)
         if "photo" not in message and "document" not in message:
             raise bad_request("there is no caption in the message to edit")
-        fields, markup = self._content(params, "caption"), self._markup(params)
+        fields = self._content(params, "caption")
+        markup = self._markup(params, message["chat"]["id"])
         old = (message.get("caption_plain"), message.get("caption_entities"))
         if (fields.get("caption_plain"), fields.get("caption_entities"), markup) == (
             *old,

@@ -13,6 +13,7 @@ from bot.storage import JobRefused
 from bot.telegram.chat import translator
 from bot.telegram.context import BotContext
 from bot.telegram.delivery import send_reply
+from bot.telegram.features.editor import edit_keyboard
 from bot.telegram.refusals import reply_to
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,10 @@ async def on_image(update: Update, context: BotContext) -> None:
         return
     existing = await svc.storage.notes.find_by_file(user.id, media.file_unique_id)
     if existing is not None:
-        await send_reply(context.bot, message.chat_id, messages.duplicate_photo(t, existing))
+        keyboard = edit_keyboard(svc.settings, t, existing, message.chat_id)
+        await send_reply(
+            context.bot, message.chat_id, messages.duplicate_photo(t, existing), keyboard=keyboard
+        )
         return
     try:
         job = await svc.storage.jobs.create(

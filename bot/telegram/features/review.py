@@ -10,10 +10,12 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.config import Settings
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
+from bot.monitoring import REVIEW_OUTCOMES
 from bot.ocr.backends.base import OcrBackend
 from bot.ocr.contract import OcrFailed, OcrUnavailable
 from bot.ocr.images.intake import ImageRejected
@@ -22,6 +24,7 @@ from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind
 from bot.telegram.chat import reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import edit_text, send_reply
+from bot.telegram.features.editor import edit_keyboard
 from bot.telegram.files import download
 from bot.telegram.text import CAPTION_LIMIT, shorten_html
 
@@ -116,9 +119,10 @@ async def line_pieces(
     return pieces
 
 
-async def announce_if_complete(bot: Bot, t: Translator, note: Note) -> None:
+async def announce_if_complete(bot: Bot, settings: Settings, t: Translator, note: Note) -> None:
     if note.is_complete:
-        await send_reply(bot, note.chat_id, messages.note_complete(t, note))
+        keyboard = edit_keyboard(settings, t, note, note.chat_id)
+        await send_reply(bot, note.chat_id, messages.note_complete(t, note), keyboard=keyboard)
 
 
 async def on_review_button(press: Press, context: BotContext) -> None:
@@ -143,9 +147,10 @@ async def on_review_button(press: Press, context: BotContext) -> None:
         await press.show(messages.review_done(t, resolved.line), toast=t(messages.ALREADY_RESOLVED))
         return
     log.info("event=line_reviewed user=%d line=%d action=%s", press.user_id, line_id, action)
+    REVIEW_OUTCOMES.labels(action=action, via="chat").inc()
     toast = messages.KEPT if action is ReviewAction.KEEP else messages.DROPPED
     await press.show(messages.review_done(t, line), toast=t(toast))
-    await announce_if_complete(context.bot, t, note)
+    await announce_if_complete(context.bot, context.services.settings, t, note)
 
 
 BUTTONS: dict[Kind, ButtonHandler] = {kind: on_review_button for kind in ACTIONS}
@@ -213,9 +218,10 @@ async def retype(
         await reply(message, t(messages.NOTHING_TO_RETYPE))
         return
     log.info("event=line_reviewed user=%d line=%d action=retype", user_id, line.id)
+    REVIEW_OUTCOMES.labels(action=ReviewAction.RETYPE, via="chat").inc()
     if line.review_message_id is not None:
         await edit_text(
             context.bot, message.chat_id, line.review_message_id, messages.review_done(t, line)
         )
     await reply(message, messages.line_saved(t, line, note))
-    await announce_if_complete(context.bot, t, note)
+    await announce_if_complete(context.bot, context.services.settings, t, note)
