@@ -86,6 +86,9 @@ def test_crosscheck_passes_a_right_line_and_flags_a_wrong_one() -> None:
     assert checked[1].confidence < PIVOT
     assert checked[2] == engines_own
     assert seconds > 0
+    # The second reading is kept beside a line it disagrees with (searchable, never shown).
+    assert checked[0].alternatives == ()
+    assert any("milk" in reading.lower() for reading in checked[1].alternatives)
 
 
 def test_crop_is_padded_and_clipped_to_the_image() -> None:

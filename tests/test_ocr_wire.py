@@ -37,7 +37,9 @@ def test_engine_config_and_outcome_round_trip_through_json() -> None:
     outcome = OcrOutcome(
         lines=[
             RecognizedLine("Buy milk", 0.9, ConfidenceSource.ENGINE),
-            RecognizedLine("Call Ålice", 0.0, ConfidenceSource.ESTIMATE),
+            RecognizedLine(
+                "Call Ålice", 0.0, ConfidenceSource.ESTIMATE, alternatives=("Cal Alice",)
+            ),
         ],
         trial=True,
         model="printed",

@@ -18,6 +18,7 @@ class ConfidenceSource(StrEnum):
     ESTIMATE = "estimate"  # our dictionary estimate alone (no second engine to ask)
     CROSSCHECK = "crosscheck"  # a second engine re-read the line's region, + the estimate
     CALIBRATED = "calibrated"  # RapidOCR's score mapped to what it means, + the estimate
+    USER = "user"  # a line the user added in the editor: nothing was recognised
 
 
 class LineState(StrEnum):
@@ -79,6 +80,10 @@ class RecognizedLine:
     confidence: float  # 0.0-1.0
     confidence_source: ConfidenceSource
     box: Box | None = None  # where the line is; None when the engine did not say
+    # Other readings of the same line that the OCR step has and did not choose (a second
+    # engine's reading, a re-read of the line's crop): what the user may remember and search
+    # for while the line is not confirmed. Never shown as the note's text.
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class LineDraft:
     state: LineState  # ACCEPTED or PENDING
     page: int = 0  # which page of the note (an album's photo) the line is on
     box: Box | None = None
+    alternatives: tuple[str, ...] = ()  # RecognizedLine.alternatives
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ class Note:
     created_at: datetime
     lines: list[Line] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    version: int = 1  # bumped by every change to the note: an editor save names the one it saw
 
     @property
     def visible_lines(self) -> list[Line]:

@@ -28,9 +28,10 @@ Show = Callable[[OcrDelay | None], Awaitable[None]]
 
 @contextlib.asynccontextmanager
 async def delay_notices(
-    ocr: OcrBackend, *, waiting_since: datetime, notice_after_s: float, show: Show
+    ocr: OcrBackend, waiting_since: datetime, notice_after_s: float, show: Show
 ) -> AsyncIterator[None]:
-    """Around one reading: `show` why it is delayed, while it is (see the module's doc)."""
+    """Around one reading of a photo that arrived at `waiting_since`: `show` why it is
+    delayed, while it is (see the module's doc)."""
     waited = (datetime.now(UTC) - waiting_since).total_seconds()
     watcher = asyncio.create_task(_watch(ocr, max(0.0, notice_after_s - waited), show))
     try:

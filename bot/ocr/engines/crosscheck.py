@@ -71,9 +71,27 @@ class CrossChecker:
             agree = agreement(line.text, same_start(line.text, second) if short else second)
             confidence = crosschecked(agree, line.confidence)
             checked.append(
-                RecognizedLine(line.text, confidence, ConfidenceSource.CROSSCHECK, line.box)
+                RecognizedLine(
+                    line.text,
+                    confidence,
+                    ConfidenceSource.CROSSCHECK,
+                    line.box,
+                    alternatives=other_readings(line.text, second),
+                )
             )
         return checked, time.monotonic() - started
+
+
+def other_readings(shown: str, *readings: str) -> tuple[str, ...]:
+    """The readings that differ from the shown text (whitespace aside), once each, in order."""
+    seen = {" ".join(shown.split())}
+    found = []
+    for reading in readings:
+        reading = " ".join(reading.split())
+        if reading and reading not in seen:
+            seen.add(reading)
+            found.append(reading)
+    return tuple(found)
 
 
 def same_start(shown: str, second: str) -> str:

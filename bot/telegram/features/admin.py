@@ -32,6 +32,7 @@ async def on_stats(update: Update, context: BotContext) -> None:
         workers=backend.workers,
         waiting=summarize(svc.ocr.timings.waiting),
         reading=summarize(svc.ocr.timings.reading),
+        engine=svc.settings.ocr_engine,
         licensed=svc.ocr.licensed,
         warm_up_s=svc.ocr.warm_up_s,
         uptime_s=time.monotonic() - svc.started_at,
