@@ -64,6 +64,10 @@ class Settings:
     # redis://[:password@]host:port/db, for "celery"; out of repr: it may hold a password
     ocr_broker_url: str | None = field(default=None, repr=False)
     ocr_max_in_flight: int = 8  # "celery": photos submitted to the queue and not yet answered
+    ocr_result_ttl_s: int = 600  # "celery": how long Redis keeps an answer nobody has read
+    # Seconds a photo may wait for OCR before its sender is told why (the queue unreachable,
+    # no worker running); kept under the 30 s the bot waits for Redis before trying again.
+    ocr_delay_notice_s: float = 25.0
     ocr_engine: str = "aspose"  # "aspose" or "rapidocr"
     ocr_crosscheck: bool | None = None  # None: on when RapidOCR is installed
     ocr_flatten: bool | None = None  # None: the engine's measured default
@@ -157,6 +161,12 @@ class Settings:
         max_in_flight = convert("OCR_MAX_IN_FLIGHT", int, 8)
         if max_in_flight < 1:
             raise ConfigError(f"OCR_MAX_IN_FLIGHT={max_in_flight} must be at least 1")
+        result_ttl = convert("OCR_RESULT_TTL_S", int, 600)
+        if result_ttl < 60:
+            raise ConfigError(f"OCR_RESULT_TTL_S={result_ttl} must be at least 60")
+        delay_notice = convert("OCR_DELAY_NOTICE_S", float, 25.0)
+        if not 0 < delay_notice <= 3600:
+            raise ConfigError(f"OCR_DELAY_NOTICE_S={delay_notice} must be between 0 and 3600")
         engine = (get("OCR_ENGINE") or "aspose").lower()
         if engine not in OCR_ENGINES:
             raise ConfigError(f"OCR_ENGINE={engine!r} must be one of {', '.join(OCR_ENGINES)}")
@@ -197,6 +207,8 @@ class Settings:
             ocr_backend=backend,
             ocr_broker_url=broker_url,
             ocr_max_in_flight=max_in_flight,
+            ocr_result_ttl_s=result_ttl,
+            ocr_delay_notice_s=delay_notice,
             ocr_engine=engine,
             ocr_crosscheck=convert("OCR_CROSSCHECK", _truthy, None),
             ocr_flatten=convert("OCR_FLATTEN", _truthy, None),

@@ -48,6 +48,14 @@ class ImageFlaw(StrEnum):
     TOO_LARGE = "too_large"
     TOO_BIG_FILE = "too_big_file"
     DAMAGED = "damaged"
+    REFUSED = "refused"  # the engine refused it (a shape or size it can't scale)
+
+
+class OcrDelay(StrEnum):
+    """Why a photo waits longer than usual for OCR: nothing wrong with it, it will be read."""
+
+    UNREACHABLE = "unreachable"  # the task queue (Redis) can't be reached
+    NO_WORKER = "no_worker"  # no OCR worker is running
 
 
 class ReviewAction(StrEnum):

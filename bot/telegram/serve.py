@@ -18,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Settings
 from bot.domain.i18n import CatalogError
 from bot.logs import configure_logging
+from bot.ocr.backends.taskqueue.broker import BrokerRefused, check_credentials
 from bot.ocr.contract import EngineConfig
 from bot.ocr.engines.factory import prepare_runtime
 from bot.ocr.engines.prerequisites import EngineUnavailable
@@ -48,8 +49,10 @@ def run_bot(settings: Settings) -> int:
     try:
         if settings.ocr_backend == "local":  # with a task queue the engine runs elsewhere
             prepare_runtime(EngineConfig.from_settings(settings))
+        elif settings.ocr_broker_url is not None:
+            check_credentials(settings.ocr_broker_url)
         asyncio.run(serve(build_application(settings), settings))
-    except (EngineUnavailable, StorageError, CannotRun, CatalogError) as error:
+    except (EngineUnavailable, StorageError, CannotRun, CatalogError, BrokerRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.domain.i18n import N_, Translator
 from bot.domain.lengths import shorten
 from bot.domain.messages.common import PREVIEW_LIMIT, LongText, Text, esc, long_text
-from bot.domain.models import ConfidenceSource, ImageFlaw, Line, LineState, Note
+from bot.domain.models import ConfidenceSource, ImageFlaw, Line, LineState, Note, OcrDelay
 from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT, Refusal
 
 TRIAL_NOTICE = N_(
@@ -53,6 +53,10 @@ IMAGE_FLAWS = {
     ImageFlaw.TOO_LARGE: N_("That image is too large ({detail}). Please send a smaller photo."),
     ImageFlaw.TOO_BIG_FILE: TOO_BIG,
     ImageFlaw.DAMAGED: N_("That image seems to be damaged; I couldn't read it."),
+    ImageFlaw.REFUSED: N_(
+        "The OCR engine can't read an image of this shape ({detail}). Please crop it closer "
+        "to the text, or send a photo of the whole page."
+    ),
 }
 REFUSALS = {
     Refusal.EMPTY_LINE: N_("That correction is empty. Please send the text of the line."),
@@ -137,6 +141,24 @@ def working(t: Translator, position: int, pages: int = 1) -> str:
         count=t.number(position),
     )
     return f"{status}\n{ahead}"
+
+
+OCR_DELAYS = {
+    OcrDelay.UNREACHABLE: N_(
+        "⏳ Reading is delayed: the reading service can't be reached right now. Your photo is "
+        "saved and will be read as soon as the service is back."
+    ),
+    OcrDelay.NO_WORKER: N_(
+        "⏳ Reading is delayed: no reader is running right now. Your photo is saved and will "
+        "be read as soon as one starts."
+    ),
+}
+
+
+def reading(t: Translator, delay: OcrDelay | None, pages: int = 1) -> str:
+    """Status while a photo is being read; when OCR can't run now, also why it waits."""
+    status = working(t, 0, pages)
+    return status if delay is None else f"{status}\n{t(OCR_DELAYS[delay])}"
 
 
 def skipped_page(t: Translator, page: int, reason: str) -> str:

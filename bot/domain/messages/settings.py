@@ -134,7 +134,8 @@ def stats(
     *,
     in_flight: int,
     workers: int,
-    ocr: DurationSummary,
+    waiting: DurationSummary,
+    reading: DurationSummary,
     engine: str,
     licensed: bool | None,
     warm_up_s: float | None,
@@ -159,10 +160,13 @@ def stats(
             ),
             *([queue] if queue else []),
             t.gettext(
-                "OCR time over the last {count}: p50 {p50}, p95 {p95}",
-                count=n(ocr.count),
-                p50=_seconds(t, ocr.p50),
-                p95=_seconds(t, ocr.p95),
+                "OCR over the last {count} images: waiting p50 {wait_p50}, p95 {wait_p95}; "
+                "reading p50 {read_p50}, p95 {read_p95}",
+                count=n(reading.count),
+                wait_p50=_seconds(t, waiting.p50),
+                wait_p95=_seconds(t, waiting.p95),
+                read_p50=_seconds(t, reading.p50),
+                read_p95=_seconds(t, reading.p95),
             ),
             t.gettext(
                 "Engine: {engine}; warm-up {seconds}",

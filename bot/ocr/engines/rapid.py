@@ -11,12 +11,13 @@ import logging
 import time
 from typing import Any
 
-from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.domain.models import Box, ConfidenceSource, ImageFlaw, RecognizedLine
 from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.scoring import calibrated
-from bot.ocr.images.intake import prepare_for_ocr
+from bot.ocr.engines.strips import is_strip, read_strip
+from bot.ocr.images.intake import ImageRejected, prepare_for_ocr
 from bot.ocr.images.prepare import prepare_pixels
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ DETECTOR_PARAMS: dict[str, Any] = {"Det.box_thresh": 0.4, "Det.unclip_ratio": 1.
 # What the bundled multilingual PP-OCRv6 model reads, by the bot's (Aspose-style) language
 # codes: Latin-script languages, Chinese and Japanese. The language only picks the dictionary
 # of the confidence estimate; the model is the same.
+# RapidOCR's refusals of an image it can't scale for its models (an extreme strip given whole):
+# the image's fault. Told by name: rapidocr 3.x defines the class twice, in internal modules.
+REFUSALS = frozenset({"ResizeImgError"})
 LANGUAGES = frozenset(
     {
         "AFR", "BOS", "CAT", "CES", "CHINESE", "CYM", "DAN", "DEU", "ENG", "EST", "EUS", "FIN",
@@ -69,8 +73,15 @@ class RapidReader:
         self._engine: Any = RapidOCR(params={**DETECTOR_PARAMS, "Global.log_level": "warning"})
 
     def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
-        """Detect and read every line: (text, score, box), top to bottom."""
-        result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
+        """Detect and read every line: (text, score, box), top to bottom. Raises
+        ImageRejected when the engine refuses the image (its size, its shape)."""
+        try:
+            result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
+        except Exception as error:
+            if type(error).__name__ not in REFUSALS:
+                raise
+            height, width = bgr.shape[:2]
+            raise ImageRejected(ImageFlaw.REFUSED, f"{width}×{height}") from None
         if result.boxes is None or result.txts is None:
             return []
         found = []
@@ -139,6 +150,14 @@ class RapidEngine:
         prepared = prepare_for_ocr(image, max_side=self.config.max_side)
         pixels = prepare_pixels(prepared, self._flatten)
         estimator = self._estimator(language)
+        try:
+            if is_strip(pixels.size):  # in pieces: whole, it would be shrunk to nothing
+                found = read_strip(pixels, lambda piece: self._reader.read_page(to_bgr(piece)))
+            else:
+                found = self._reader.read_page(to_bgr(pixels))
+        except ImageRejected as refused:  # say the size of the image, not of a piece
+            width, height = prepared.size
+            raise ImageRejected(refused.flaw, f"{width}×{height}") from None
         lines = [
             RecognizedLine(
                 text,
@@ -146,7 +165,7 @@ class RapidEngine:
                 ConfidenceSource.CALIBRATED,
                 box,
             )
-            for text, score, box in self._reader.read_page(to_bgr(pixels))
+            for text, score, box in found
         ]
         outcome = OcrOutcome(
             lines=lines,
