@@ -16,6 +16,8 @@ from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, wi
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.scoring import calibrated
+from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
+from bot.ocr.engines.vietnamese import VietnameseLines, vietnamese_installed
 from bot.ocr.images.intake import prepare_for_ocr
 from bot.ocr.images.prepare import prepare_pixels
 
@@ -70,6 +72,10 @@ class RapidReader:
 
     def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
         """Detect and read every line: (text, score, box), top to bottom."""
+        return [(text, score, box_of(points)) for points, text, score in self.read_lines(bgr)]
+
+    def read_lines(self, bgr: Any) -> list[tuple[Any, str, float]]:
+        """Detect and read every line: (corner points, text, score), top to bottom."""
         result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
         if result.boxes is None or result.txts is None:
             return []
@@ -77,7 +83,7 @@ class RapidReader:
         for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
             text = " ".join(str(text).split())
             if text:
-                found.append((text, float(score), box_of(points)))
+                found.append((points, text, float(score)))
         return found
 
     def read_crop(self, bgr: Any) -> tuple[str, float]:
@@ -111,6 +117,7 @@ class RapidEngine:
         self._reader = RapidReader()
         self._estimators: dict[str, ConfidenceEstimator] = {}
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
+        self._vietnamese: VietnameseLines | None = None  # loaded with the first VIE photo
         if config.language.upper() not in LANGUAGES:
             raise EngineUnavailable(
                 f"OCR language {config.language!r} is not one RapidOCR's bundled model reads"
@@ -129,6 +136,14 @@ class RapidEngine:
             self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
         return self._estimators[language]
 
+    def _vietnamese_lines(self, language: str) -> VietnameseLines | None:
+        """The Vietnamese re-reader for VIE photos (unless configured off or not installed)."""
+        if language != VIETNAMESE or not self.config.vietnamese or not vietnamese_installed():
+            return None
+        if self._vietnamese is None:
+            self._vietnamese = VietnameseLines()
+        return self._vietnamese
+
     def recognize(
         self, image: bytes, language: str | None = None, crop_below: float | None = None
     ) -> OcrOutcome:
@@ -139,15 +154,23 @@ class RapidEngine:
         prepared = prepare_for_ocr(image, max_side=self.config.max_side)
         pixels = prepare_pixels(prepared, self._flatten)
         estimator = self._estimator(language)
-        lines = [
-            RecognizedLine(
-                text,
-                calibrated(score, estimator.estimate(text)),
-                ConfidenceSource.CALIBRATED,
-                box,
-            )
-            for text, score, box in self._reader.read_page(to_bgr(pixels))
-        ]
+        bgr = to_bgr(pixels)
+        found = self._reader.read_lines(bgr)
+        vietnamese = self._vietnamese_lines(language)
+        if vietnamese is not None:
+            # PP-OCRv6 has no code for most Vietnamese letters: each line is read again.
+            places = [(points, text, box_of(points)) for points, text, _ in found]
+            lines = vietnamese.reread(bgr, places, estimator)
+        else:
+            lines = [
+                RecognizedLine(
+                    text,
+                    calibrated(score, estimator.estimate(text)),
+                    ConfidenceSource.CALIBRATED,
+                    box_of(points),
+                )
+                for points, text, score in found
+            ]
         outcome = OcrOutcome(
             lines=lines,
             trial=False,
