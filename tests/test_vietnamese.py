@@ -1,12 +1,14 @@
 """Vietnamese photos keep their diacritics: the real Vietnamese line recognizer (trueocr's model,
 from its wheel) on rendered Vietnamese lines, in RapidOCR's page reading and as the
-cross-check's reader, against PP-OCRv6 alone (which drops most marked letters)."""
+cross-check's reader (Aspose in a real worker too), against PP-OCRv6 alone (which drops most
+marked letters)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.domain.models import ConfidenceSource, RecognizedLine
+from bot.ocr.backends.pool import OcrPool
 from bot.ocr.contract import EngineConfig
 from bot.ocr.engines.crosscheck import CrossChecker
 from bot.ocr.engines.factory import build_engine
@@ -23,6 +25,7 @@ from tests.support.images import render_note
 
 # The issue's examples (a receipt, a street name) and everyday note text: stacked marks
 # (ợ, ủ, ị, ớ, ư), Đ and Ơ.
+CROSSCHECK = ConfidenceSource.CROSSCHECK
 LINES = ["Chợ Sủi Phú Thị", "HÓA ĐƠN BÁN HÀNG", "Đinh Tiên Hoàng", "Nhớ tưới cây"]
 
 
@@ -99,3 +102,17 @@ def test_an_unsure_vietnamese_reading_gives_way_to_pp_ocrv6s() -> None:
     text, signal = combine("Chuyen Si & lé:", "Chugtr.. A.Lk", 0.62)
     assert text == "Chuyen Si & lé:"
     assert signal < PIVOT
+
+
+async def test_asposes_vietnamese_lines_are_cross_checked_by_the_vietnamese_model(
+    ocr_pool: OcrPool,
+) -> None:
+    """Aspose (trial) in a real worker reads a VIE photo; its cross-check re-reads the line's
+    rectangle with the Vietnamese model, whose reading (kept beside the line when it differs)
+    has letters PP-OCRv6 cannot write ("ế", "ấ": RapidOCR gave "Ting Vit có du")."""
+    note = ["Tiếng Việt có dấu", "Nhớ tưới cây", "Đi chợ sáng mai"]
+    outcome = await ocr_pool.recognize(render_note(note), "VIE")
+    checked = [line for line in outcome.lines if line.confidence_source is CROSSCHECK]
+    assert checked, outcome.lines  # trial Aspose gives the first line a rectangle
+    second = " ".join(checked[0].alternatives) or checked[0].text
+    assert second.startswith("Tiếng Vi"), checked[0]
