@@ -6,7 +6,8 @@ milliseconds, so the whole check adds ~4% to a photo's OCR time, far less than d
 page again. How closely the two readings agree is the strongest signal we measured of whether
 the line is right (BENCHMARKS.md, "Quality"). Vietnamese lines are re-read by the Vietnamese
 line recognizer instead (RapidOCR's model drops most Vietnamese letters, so it would disagree
-with every right line), on the rectangle unpadded: that model adds its own margins.
+with every right line), on the rectangle padded only above and below: that model adds its own
+margins, but Aspose's rectangle can leave out the dot under a letter (BENCHMARKS.md §12).
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
 from bot.ocr.engines.vietnamese import VietnameseRecognizer, vietnamese_installed
 
 PAD_SHARE = 0.15  # of the line's height, on every side
+VIETNAMESE_PAD_SHARE = 0.10  # of the line's height, above and below only
 
 
-def crop(bgr: Any, box: Box, pad_share: float = PAD_SHARE) -> Any:
-    """The line's rectangle, padded and clipped to the image."""
+def crop(bgr: Any, box: Box, pad_share: float = PAD_SHARE, sides: bool = True) -> Any:
+    """The line's rectangle, padded (left and right too unless `sides` is False) and clipped
+    to the image."""
     x, y, width, height = box
     pad = pad_share * height
+    side = pad if sides else 0.0
     rows, cols = bgr.shape[:2]
-    left, top = max(0, int(x - pad)), max(0, int(y - pad))
-    right = min(cols, int(x + width + pad + 0.999))
+    left, top = max(0, int(x - side)), max(0, int(y - pad))
+    right = min(cols, int(x + width + side + 0.999))
     bottom = min(rows, int(y + height + pad + 0.999))
     return bgr[top:bottom, left:right]
 
@@ -62,7 +66,7 @@ class CrossChecker:
         RapidOCR's, or the Vietnamese model's for a Vietnamese photo."""
         vietnamese = self._vietnamese_reader(language)
         if vietnamese is not None:
-            crops = [crop(bgr, box, pad_share=0.0) for box in pieces]
+            crops = [crop(bgr, box, VIETNAMESE_PAD_SHARE, sides=False) for box in pieces]
             return " ".join(text for text, _ in vietnamese.read(crops))
         return " ".join(self._reader.read_crop(crop(bgr, box))[0] for box in pieces)
 
