@@ -116,3 +116,13 @@ async def test_asposes_vietnamese_lines_are_cross_checked_by_the_vietnamese_mode
     assert checked, outcome.lines  # trial Aspose gives the first line a rectangle
     second = " ".join(checked[0].alternatives) or checked[0].text
     assert second.startswith("Tiếng Vi"), checked[0]
+
+
+def test_the_vietnamese_crosscheck_crop_is_padded_above_and_below_only() -> None:
+    from PIL import Image
+
+    from bot.ocr.engines.crosscheck import VIETNAMESE_PAD_SHARE, crop
+
+    bgr = to_bgr(Image.new("RGB", (100, 50), "white"))
+    assert VIETNAMESE_PAD_SHARE == 0.10
+    assert crop(bgr, (10, 10, 20, 20), VIETNAMESE_PAD_SHARE, sides=False).shape[:2] == (24, 20)
