@@ -374,6 +374,28 @@ async def test_stats_are_for_admins_only(telegram, settings_for, ocr_pool):
     assert "p95" in plain(stats)
 
 
+async def test_stats_name_the_engine_and_its_mode(telegram, settings_for, ocr_pool, rapid_pool):
+    """Issue 19: RapidOCR is named (it has no license, so never "licensed"); Aspose with its
+    mode, once known; in the admin's language."""
+    admin_vi = ADMIN + 1
+    telegram.user(admin_vi, language_code="vi")
+    admins = frozenset({ADMIN, admin_vi})
+    rapid = settings_for(telegram, admin_user_ids=admins, ocr_engine="rapidocr")
+    async with running_bot(rapid, rapid_pool):
+        english = await command(telegram, ADMIN, "/stats", "Bot statistics")
+        vietnamese = await command(telegram, admin_vi, "/stats", "RapidOCR")
+    await ocr_pool.warm_up()  # the trial engine here: its mode is known from now on
+    async with running_bot(settings_for(telegram, admin_user_ids=admins), ocr_pool):
+        aspose = await command(telegram, ADMIN, "/stats", "Bot statistics")
+        aspose_vi = await command(telegram, admin_vi, "/stats", "Aspose")
+    assert "Engine: RapidOCR;" in plain(english)
+    assert "licensed" not in plain(english)
+    assert "Bot statistics" not in plain(vietnamese)
+    mode = "licensed" if ocr_pool.licensed else "trial"
+    assert f"Engine: Aspose ({mode});" in plain(aspose)
+    assert f"Aspose ({mode})" not in plain(aspose_vi)  # the mode in Vietnamese
+
+
 async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool) as app:
         unknown = await command(telegram, ALICE, "/frobnicate now", "don't know that command")

@@ -18,6 +18,7 @@ class ConfidenceSource(StrEnum):
     ESTIMATE = "estimate"  # our dictionary estimate alone (no second engine to ask)
     CROSSCHECK = "crosscheck"  # a second engine re-read the line's region, + the estimate
     CALIBRATED = "calibrated"  # RapidOCR's score mapped to what it means, + the estimate
+    USER = "user"  # a line the user added in the editor: nothing was recognised
 
 
 class LineState(StrEnum):
@@ -122,6 +123,7 @@ class Note:
     created_at: datetime
     lines: list[Line] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    version: int = 1  # bumped by every change to the note: an editor save names the one it saw
 
     @property
     def visible_lines(self) -> list[Line]:

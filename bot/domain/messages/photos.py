@@ -4,7 +4,8 @@ review of unsure lines (prompts, decisions, retyped text)."""
 from __future__ import annotations
 
 from bot.domain.i18n import N_, Translator
-from bot.domain.messages.common import PREVIEW_LIMIT, LongText, Text, esc, long_text, truncate
+from bot.domain.lengths import shorten
+from bot.domain.messages.common import PREVIEW_LIMIT, LongText, Text, esc, long_text
 from bot.domain.models import ConfidenceSource, ImageFlaw, Line, LineState, Note
 from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT, Refusal
 
@@ -90,6 +91,37 @@ def job_refused(t: Translator, reason: str, max_pending: int) -> str:
     return t(QUEUE_FULL)
 
 
+# The bot's reaction on each photo it did not take in a burst (one of the emoji Telegram lets
+# bots react with); the notice for them all names it.
+REFUSED_MARK = "👎"
+
+
+def photos_refused(t: Translator, reason: str, count: int, max_pending: int) -> str:
+    """One notice for `count` photos of a burst not taken, each marked with REFUSED_MARK (a
+    reply to the first); for one photo, its own refusal (a reply to it)."""
+    if count <= 1:
+        return job_refused(t, reason, max_pending)
+    marked = t.ngettext(
+        "I didn't take the {count} photo marked {mark}.",
+        "I didn't take the {count} photos marked {mark}.",
+        count,
+        count=t.number(count),
+        mark=REFUSED_MARK,
+    )
+    if reason == "queue_full":
+        why = t.gettext("I'm very busy right now: please send them again in a minute.")
+    else:
+        why = t.ngettext(
+            "You already have {count} photo waiting to be read: please send them again "
+            "when it is done.",
+            "You already have {count} photos waiting to be read: please send them again "
+            "when they are done.",
+            max_pending,
+            count=t.number(max_pending),
+        )
+    return f"{marked} {why}"
+
+
 def working(t: Translator, position: int, pages: int = 1) -> str:
     """Status while a photo waits: its place in the queue when others are ahead of it."""
     if pages == 1:
@@ -159,7 +191,7 @@ def ocr_result(t: Translator, note: Note, *, trial: bool, skipped: list[str] | N
 
 
 def _code(line: Line, limit: int = PREVIEW_LIMIT) -> str:
-    return f"<code>{esc(truncate(line.text, limit))}</code>"
+    return f"<code>{esc(shorten(line.text, limit))}</code>"
 
 
 def review_prompt(t: Translator, line: Line) -> str:
@@ -178,7 +210,7 @@ def review_done(t: Translator, line: Line) -> str:
     if line.state is LineState.RETYPED:
         return t.gettext("✏️ Retyped line {number}: {text}", number=number, text=_code(line))
     if line.state is LineState.DROPPED:
-        text = f"<s>{esc(truncate(line.text, PREVIEW_LIMIT))}</s>"
+        text = f"<s>{esc(shorten(line.text, PREVIEW_LIMIT))}</s>"
         return t.gettext("🗑 Dropped line {number}: {text}", number=number, text=text)
     return review_prompt(t, line)
 

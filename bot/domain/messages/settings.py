@@ -135,17 +135,13 @@ def stats(
     in_flight: int,
     workers: int,
     ocr: DurationSummary,
+    engine: str,
     licensed: bool | None,
     warm_up_s: float | None,
     uptime_s: float,
     queue: str = "",
 ) -> str:
     """`queue` is `ocr_queue(...)`'s line when OCR goes through a task queue."""
-    modes = {
-        True: t.gettext("licensed"),
-        False: t.gettext("trial (output truncated)"),
-        None: t.gettext("not known yet"),
-    }
     n = t.number
     return "\n".join(
         [
@@ -169,13 +165,22 @@ def stats(
                 p95=_seconds(t, ocr.p95),
             ),
             t.gettext(
-                "Engine: {mode}; warm-up {seconds}",
-                mode=modes[licensed],
+                "Engine: {engine}; warm-up {seconds}",
+                engine=engine_name(t, engine, licensed),
                 seconds=_seconds(t, warm_up_s),
             ),
             t.gettext("Uptime: {hours} h", hours=n(uptime_s / 3600, "0.0")),
         ]
     )
+
+
+def engine_name(t: Translator, engine: str, licensed: bool | None) -> str:
+    """The OCR engine and, for Aspose, its mode: "RapidOCR", "Aspose (trial)"…"""
+    if engine == "rapidocr":
+        return "RapidOCR"  # free: it has no license, nor a trial mode
+    if licensed is None:
+        return t.gettext("Aspose (mode not known yet)")
+    return t.gettext("Aspose (licensed)") if licensed else t.gettext("Aspose (trial)")
 
 
 def ocr_queue(t: Translator, queued: int | None, worker_names: tuple[str, ...]) -> str:

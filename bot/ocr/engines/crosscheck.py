@@ -7,7 +7,7 @@ page again. How closely the two readings agree is the strongest signal we measur
 the line is right (BENCHMARKS.md, "Quality"). Vietnamese lines are re-read by the Vietnamese
 line recognizer instead (RapidOCR's model drops most Vietnamese letters, so it would disagree
 with every right line), on the rectangle padded only above and below: that model adds its own
-margins, but Aspose's rectangle can leave out the dot under a letter (BENCHMARKS.md §12).
+margins, but Aspose's rectangle can leave out the dot under a letter (BENCHMARKS.md §13).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ loaded from the package's own folder by path, so nothing is ever looked up or do
 When the OCR language is Vietnamese, each line RapidOCR detected is read again by this model
 (recognition only, a few ms a line) and the two readings are combined (`combine`); Aspose's
 cross-check reads Vietnamese lines with it too. Every rule and cut-off below was chosen on a
-development set of Vietnamese photos and checked on held-out ones (BENCHMARKS.md §12).
+development set of Vietnamese photos and checked on held-out ones (BENCHMARKS.md §13).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class VietnameseRecognizer:
 
 def line_crop(bgr: Any, points: Any) -> Any:
     """The line's quadrilateral warped upright, as RapidOCR cuts it for its own recognizer
-    (measured: better for this model than an axis-aligned rectangle, BENCHMARKS.md §12)."""
+    (measured: better for this model than an axis-aligned rectangle, BENCHMARKS.md §13)."""
     import numpy as np
     from rapidocr.utils.process_img import get_rotate_crop_image
 

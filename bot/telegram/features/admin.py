@@ -31,6 +31,7 @@ async def on_stats(update: Update, context: BotContext) -> None:
         in_flight=svc.ocr.in_flight,
         workers=backend.workers,
         ocr=summarize(svc.ocr.durations),
+        engine=svc.settings.ocr_engine,
         licensed=svc.ocr.licensed,
         warm_up_s=svc.ocr.warm_up_s,
         uptime_s=time.monotonic() - svc.started_at,
