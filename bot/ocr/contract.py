@@ -79,6 +79,9 @@ class EngineConfig:
     # None: whenever RapidOCR is installed on the machine that reads the image.
     crosscheck: bool | None = None
     flatten: bool | None = None  # OCR_FLATTEN; None: the engine's measured default
+    # Read Vietnamese (VIE) lines again with the Vietnamese line recognizer (`trueocr`) when it
+    # is installed. Not a setting: off only for bench.quality's "before" baseline.
+    vietnamese: bool = True
     # How long "Aspose's model store can't be reached" is remembered before asking again.
     model_recheck_s: float = 3600.0
 

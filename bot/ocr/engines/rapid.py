@@ -17,6 +17,8 @@ from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.scoring import calibrated
 from bot.ocr.engines.strips import is_strip, read_strip
+from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
+from bot.ocr.engines.vietnamese import VietnameseLines, vietnamese_installed
 from bot.ocr.images.intake import ImageRejected, prepare_for_ocr
 from bot.ocr.images.prepare import prepare_pixels
 
@@ -73,7 +75,11 @@ class RapidReader:
         self._engine: Any = RapidOCR(params={**DETECTOR_PARAMS, "Global.log_level": "warning"})
 
     def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
-        """Detect and read every line: (text, score, box), top to bottom. Raises
+        """Detect and read every line: (text, score, box), top to bottom."""
+        return [(text, score, box_of(points)) for points, text, score in self.read_lines(bgr)]
+
+    def read_lines(self, bgr: Any) -> list[tuple[Any, str, float]]:
+        """Detect and read every line: (corner points, text, score), top to bottom. Raises
         ImageRejected when the engine refuses the image (its size, its shape)."""
         try:
             result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
@@ -88,7 +94,7 @@ class RapidReader:
         for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
             text = " ".join(str(text).split())
             if text:
-                found.append((text, float(score), box_of(points)))
+                found.append((points, text, float(score)))
         return found
 
     def read_crop(self, bgr: Any) -> tuple[str, float]:
@@ -122,6 +128,7 @@ class RapidEngine:
         self._reader = RapidReader()
         self._estimators: dict[str, ConfidenceEstimator] = {}
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
+        self._vietnamese: VietnameseLines | None = None  # loaded with the first VIE photo
         if config.language.upper() not in LANGUAGES:
             raise EngineUnavailable(
                 f"OCR language {config.language!r} is not one RapidOCR's bundled model reads"
@@ -140,6 +147,14 @@ class RapidEngine:
             self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
         return self._estimators[language]
 
+    def _vietnamese_lines(self, language: str) -> VietnameseLines | None:
+        """The Vietnamese re-reader for VIE photos (unless configured off or not installed)."""
+        if language != VIETNAMESE or not self.config.vietnamese or not vietnamese_installed():
+            return None
+        if self._vietnamese is None:
+            self._vietnamese = VietnameseLines()
+        return self._vietnamese
+
     def recognize(
         self, image: bytes, language: str | None = None, crop_below: float | None = None
     ) -> OcrOutcome:
@@ -150,23 +165,34 @@ class RapidEngine:
         prepared = prepare_for_ocr(image, max_side=self.config.max_side)
         pixels = prepare_pixels(prepared, self._flatten)
         estimator = self._estimator(language)
+        strip = is_strip(pixels.size)  # read in pieces: whole, it would shrink to nothing
+        bgr = None if strip else to_bgr(pixels)
         try:
-            if is_strip(pixels.size):  # in pieces: whole, it would be shrunk to nothing
-                found = read_strip(pixels, lambda piece: self._reader.read_page(to_bgr(piece)))
+            if bgr is None:
+                pieces = read_strip(pixels, lambda piece: self._reader.read_page(to_bgr(piece)))
+                found = [(text, score, box, None) for text, score, box in pieces]
             else:
-                found = self._reader.read_page(to_bgr(pixels))
+                page = self._reader.read_lines(bgr)
+                found = [(text, score, box_of(points), points) for points, text, score in page]
         except ImageRejected as refused:  # say the size of the image, not of a piece
             width, height = prepared.size
             raise ImageRejected(refused.flaw, f"{width}×{height}") from None
-        lines = [
-            RecognizedLine(
-                text,
-                calibrated(score, estimator.estimate(text)),
-                ConfidenceSource.CALIBRATED,
-                box,
-            )
-            for text, score, box in found
-        ]
+        vietnamese = self._vietnamese_lines(language)
+        if vietnamese is not None and bgr is not None:
+            # PP-OCRv6 has no code for most Vietnamese letters: each line is read again (not
+            # on a strip, whose pieces' corner points are not kept: PP-OCRv6's reading stays).
+            places = [(points, text, box) for text, _, box, points in found]
+            lines = vietnamese.reread(bgr, places, estimator)
+        else:
+            lines = [
+                RecognizedLine(
+                    text,
+                    calibrated(score, estimator.estimate(text)),
+                    ConfidenceSource.CALIBRATED,
+                    box,
+                )
+                for text, score, box, _ in found
+            ]
         outcome = OcrOutcome(
             lines=lines,
             trial=False,
