@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.models import ConfidenceSource
 from tests.support.bot_process import BotProcess
 from tests.support.fake_telegram import FakeTelegram, buttons, shown
 from tests.support.images import render_note
@@ -128,6 +129,43 @@ async def test_a_failing_bot_api_call_does_not_strand_the_photo(
         assert await storage.jobs.unfinished() == []
     assert "Buy" in shown(result) or "Page" in shown(result)
     assert len(note_messages(telegram, ALICE)) == 1
+
+
+async def test_a_saved_note_whose_replies_telegram_refuses_for_good_is_not_retried_forever(
+    telegram, settings_for, tmp_path: Path, ocr_pool
+):
+    """A note saved, then its replies refused for good (a permanent 400) on every attempt:
+    once the attempts are used up the job ends (the note is in /notes) instead of sending the
+    same refused message every few minutes forever. Set up as the database holds it after
+    those attempts, through the bot's own storage; the fake Bot API refuses the sends."""
+    from bot.domain.models import LineDraft, LineState
+    from bot.ocr.contract import MAX_ATTEMPTS
+    from bot.storage import Storage
+
+    settings = settings_for(telegram, confidence_threshold=100)
+    async with await Storage.open(settings.database_path) as storage:
+        job = await storage.jobs.create(
+            user_id=ALICE, chat_id=ALICE, message_id=42, file_id="f1", file_unique_id="u1",
+            file_size=100,
+        )  # fmt: skip
+        note = await storage.create_note(
+            user_id=ALICE,
+            chat_id=ALICE,
+            lines=[LineDraft("Buy milk", 0.5, ConfidenceSource.ESTIMATE, LineState.PENDING)],
+            job_ids=[job.id],
+        )
+        for _ in range(MAX_ATTEMPTS):
+            await storage.jobs.count_failure(job.id, "BadRequest: message can't be sent")
+    for method in ("sendMessage", "editMessageText", "sendPhoto"):
+        telegram.fail_next(method, 1000, status=400, description="Bad Request: can't be sent")
+    async with running_bot(settings, ocr_pool):
+        await all_jobs_finished(settings.database_path)
+        await asyncio.sleep(6)  # longer than the first retry delay
+    sends = [name for name, _ in telegram.requests if name in {"sendMessage", "sendPhoto"}]
+    assert len(sends) <= 1  # at most the one "saved, open it with /notes" attempt
+    assert rows(settings.database_path, "SELECT status FROM jobs") == [("done",)]
+    assert rows(settings.database_path, "SELECT count(*) FROM notes") == [(1,)]
+    assert note.id
 
 
 async def test_a_saved_decision_is_shown_even_if_the_press_cannot_be_answered(

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot
@@ -29,17 +29,13 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.config import Settings
 from bot.domain import messages
 from bot.domain.i18n import Catalogs, Translator
-from bot.domain.models import ImageFlaw, Job, Note, OcrDelay, Page, RecognizedLine
+from bot.domain.models import ImageFlaw, Job, Note, OcrDelay, Page
 from bot.domain.review import classify, note_title
-from bot.monitoring import OCR_SECONDS, PHOTOS_READ
 from bot.ocr.backends.base import OcrBackend
 from bot.ocr.contract import (
     MAX_ATTEMPTS,
-    ImageGivenUp,
-    ModelMissing,
     OcrFailed,
     OcrOutcome,
-    OcrTimeout,
     OcrUnavailable,
     WorkerLost,
 )
@@ -53,24 +49,13 @@ from bot.telegram.features.review import line_pieces, send_review_prompts
 from bot.telegram.files import download
 from bot.telegram.limits import is_transient
 from bot.telegram.locale import default_ocr_language
+from bot.telegram.page_reading import PagesRead, page_failure
 from bot.telegram.waiting_line import WaitingLine
 
 log = logging.getLogger(__name__)
 
 # Seconds before a job interrupted by a passing fault runs again; the last delay repeats.
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
-
-
-@dataclass
-class PagesRead:
-    """What reading a job's pages gave: the lines in order, and for each line its page of the
-    note and its piece of the photo (None: not unsure, or no box)."""
-
-    lines: list[RecognizedLine] = field(default_factory=list)
-    pages: list[int] = field(default_factory=list)
-    pieces: list[bytes | None] = field(default_factory=list)
-    trial: bool = False
-    skipped: list[str] = field(default_factory=list)  # pages that could not be read, and why
 
 
 class PhotoPipeline:
@@ -252,6 +237,9 @@ class PhotoPipeline:
         t = self.catalogs.get(lead.locale)  # the language of the user when they sent the photo
         if lead.note_id is not None:
             note = await self.storage.notes.get(lead.user_id, lead.note_id)
+            if note is not None and lead.attempts >= MAX_ATTEMPTS:
+                await self._abandon_replies(jobs, note.id, t)
+                return
             if note is not None:
                 await self._deliver(jobs, note, t, trial=False)
                 return
@@ -326,60 +314,16 @@ class PhotoPipeline:
                 data = await self._download(job)
                 inspect_image(data, max_pixels=self.settings.max_image_pixels)
                 outcome = await self._recognize(jobs, job, data, language, threshold, t)
-            except ImageRejected as rejected:
-                PHOTOS_READ.labels(outcome="refused").inc()
-                user_text = messages.image_flaw(t, rejected.flaw, rejected.detail)
-                reason = f"image rejected: {rejected}"
             except (OcrUnavailable, WorkerLost):
                 raise  # not (only) this page's doing: the whole job runs again
-            except OcrTimeout as error:
-                PHOTOS_READ.labels(outcome="failed").inc()
-                log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
-                user_text, reason = t(messages.ENGINE_TIMEOUT), str(error)
-            except ImageGivenUp as error:  # it killed whole workers of the task queue
-                PHOTOS_READ.labels(outcome="failed").inc()
-                log.error("event=ocr_given_up job=%d user=%d error=%s", job.id, job.user_id, error)
-                user_text, reason = t(messages.GIVING_UP), str(error)
-            except ModelMissing as error:
-                log.warning(
-                    "event=ocr_model_missing job=%d language=%s error=%s", job.id, language, error
-                )
-                user_text, reason = messages.language_unavailable(t, language), str(error)
-            except OcrFailed as error:  # ModelMissing above is one too
-                PHOTOS_READ.labels(outcome="failed").inc()
-                log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
-                user_text, reason = t(messages.ENGINE_FAILED), str(error)
-            except BadRequest as error:  # e.g. a file Telegram no longer has
-                log.warning(
-                    "event=download_failed job=%d user=%d error=%s", job.id, job.user_id, error
-                )
-                user_text, reason = t(messages.DOWNLOAD_FAILED), str(error)
+            except (ImageRejected, OcrFailed, BadRequest) as error:
+                user_text, reason = page_failure(error, job, language, t)
             except TelegramError:
                 raise  # a passing fault, retried already: the whole job runs again later
             # Anything else (a bug, an engine that can't start in a worker) ends the run:
             # `run` counts it as an attempt and tries again, then tells the user.
             else:
-                PHOTOS_READ.labels(outcome="read").inc()
-                OCR_SECONDS.observe(outcome.elapsed_s)
-                read.lines.extend(outcome.lines)
-                read.pages.extend([page - 1] * len(outcome.lines))  # the note's page index
-                fits = len(outcome.crops) == len(outcome.lines)  # else not asked, or an old worker
-                read.pieces.extend(outcome.crops if fits else [None] * len(outcome.lines))
-                read.trial = read.trial or outcome.trial
-                log.info(
-                    "event=ocr_done job=%d user=%d engine=%s lines=%d language=%s model=%s "
-                    "ocr_s=%.2f crosscheck_s=%.2f pieces=%d crop_s=%.3f",
-                    job.id,
-                    job.user_id,
-                    outcome.engine,
-                    len(outcome.lines),
-                    language,
-                    outcome.model,
-                    outcome.elapsed_s,
-                    outcome.crosscheck_s,
-                    sum(piece is not None for piece in outcome.crops),
-                    outcome.crop_s,
-                )
+                read.add(job, page - 1, outcome, language)
                 continue
             if len(jobs) == 1:
                 await self._fail(jobs, user_text, reason)
@@ -452,6 +396,19 @@ class PhotoPipeline:
             t=t,
             pieces=pieces,
         )
+        for job in jobs:
+            await self.storage.jobs.mark_done(job.id)
+
+    async def _abandon_replies(self, jobs: list[Job], note_id: int, t: Translator) -> None:
+        """The note is saved but Telegram refused its replies for good several times (e.g. a
+        message it won't take): stop trying, say once where the note is, if that can be said;
+        the lines still to review wait in /notes ("Review pending lines")."""
+        lead = jobs[0]
+        log.error("event=replies_given_up job=%d user=%d note=%d", lead.id, lead.user_id, note_id)
+        try:
+            await self.bot.send_message(lead.chat_id, messages.note_saved_unshown(t, note_id))
+        except TelegramError as error:
+            log.warning("event=replies_given_up_unsent job=%d error=%s", lead.id, error)
         for job in jobs:
             await self.storage.jobs.mark_done(job.id)
 

@@ -161,6 +161,13 @@ def reading(t: Translator, delay: OcrDelay | None, pages: int = 1) -> str:
     return status if delay is None else f"{status}\n{t(OCR_DELAYS[delay])}"
 
 
+def note_saved_unshown(t: Translator, note_id: int) -> str:
+    """After Telegram refused the note's replies several times: the note is safe anyway."""
+    return t.gettext(
+        "I saved note #{id}, but couldn't show it here. Open it with /notes.", id=note_id
+    )
+
+
 def skipped_page(t: Translator, page: int, reason: str) -> str:
     return t.gettext("page {page}: {reason}", page=t.number(page), reason=reason)
 
