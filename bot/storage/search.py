@@ -88,14 +88,17 @@ async def _count_terms(db: Connection, old: _IndexedRow | None, new: _IndexedRow
     owner = next(row.user_id for row in (old, new) if row is not None)  # a note keeps its owner
     gone = [(owner, *term) for term in old_terms - new_terms]
     came = [(owner, *term) for term in new_terms - old_terms]
-    key = "user_id = ? AND size = ? AND term = ?"
-    await db.executemany(f"DELETE FROM search_terms WHERE {key} AND notes <= 1", gone)
-    await db.executemany(f"UPDATE search_terms SET notes = notes - 1 WHERE {key}", gone)
-    await db.executemany(
-        "INSERT INTO search_terms (user_id, size, term, notes) VALUES (?, ?, ?, 1) "
-        "ON CONFLICT (user_id, size, term) DO UPDATE SET notes = notes + 1",
-        came,
-    )
+    if gone or came:
+        await db.executemany(
+            "INSERT INTO search_terms (user_id, size, term, notes) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id, size, term) DO UPDATE SET notes = notes + excluded.notes",
+            [(*key, -1) for key in gone] + [(*key, 1) for key in came],
+        )
+    if gone:
+        await db.executemany(
+            "DELETE FROM search_terms WHERE user_id = ? AND size = ? AND term = ? AND notes <= 0",
+            gone,
+        )
 
 
 async def refresh(db: Connection, note_id: int) -> None:
@@ -140,6 +143,8 @@ class Search:
     def __init__(self, db: Database, rules: FuzzyRules | None = None) -> None:
         self._db = db
         self.rules = rules or FuzzyRules()
+        if self.rules.words_differ and self.rules.max_close > 0:
+            DICTIONARY.load_in_background()
 
     async def _plan(self, db: Connection, user_id: int, text: str) -> _Plan | None:
         """The words of `text` and the close spellings of each in the user's vocabulary:
@@ -165,22 +170,27 @@ class Search:
         if not sizes:
             return _Plan(typed, typed, [])
         marks = ",".join("?" * len(sizes))
-        rows = await fetch_all(
+        rows = await fetch_all(  # one string per size: far cheaper than a row per term
             db,
-            f"SELECT size, term FROM search_terms WHERE user_id = ? AND size IN ({marks})",
+            "SELECT size, group_concat(term, char(10)) FROM search_terms "
+            f"WHERE user_id = ? AND size IN ({marks}) GROUP BY size",
             (user_id, *sizes),
         )
-        by_size: dict[int, list[str]] = defaultdict(list)
-        for size, term in rows:
-            by_size[size].append(term)
+        by_size = {size: terms for size, terms in rows}
         dictionary = DICTIONARY.loaded
         if dictionary is None:
             dictionary = await asyncio.to_thread(DICTIONARY.load)
         close: dict[str, list[str]] = {}
         for word, (term, budget) in wanted.items():
             reach = range(len(term) - budget, len(term) + budget + 1)
-            vocabulary = [candidate for size in reach for candidate in by_size.get(size, ())]
-            close[word] = close_terms(term, vocabulary, self.rules, budget=budget, words=dictionary)
+            joined = "\n".join(by_size[size] for size in reach if size in by_size)
+            close[word] = close_terms(
+                term,
+                joined.split("\n") if joined else [],
+                self.rules,
+                budget=budget,
+                words=dictionary,
+            )
         terms = list(dict.fromkeys(term for found in close.values() for term in found))
         return _Plan(typed, expanded_query(words, close), terms)
 

@@ -83,7 +83,7 @@ def close_terms(
     allowed = rules.budget(term) if budget is None else budget
     found = process.extract(
         lookalike(term),
-        [candidate if candidate.isascii() else lookalike(candidate) for candidate in vocabulary],
+        "\n".join(vocabulary).translate(_LOOKALIKE).split("\n") if vocabulary else [],
         scorer=Levenshtein.distance,
         score_cutoff=allowed,
         limit=None,
@@ -113,13 +113,20 @@ class Dictionary:
     def loaded(self) -> frozenset[str] | None:
         return self._words
 
+    def load_in_background(self) -> None:
+        """Start loading it now, so that the first search after a start doesn't wait."""
+        if self._words is None:
+            threading.Thread(target=self.load, name="dictionary", daemon=True).start()
+
     def load(self) -> frozenset[str]:
         with self._lock:
             if self._words is None:
                 from spellchecker import SpellChecker
 
                 known = SpellChecker(language=self._language, distance=1).word_frequency
-                self._words = frozenset(_fold(word) for word in known.dictionary)
+                self._words = frozenset(
+                    word.lower() if word.isascii() else _fold(word) for word in known.dictionary
+                )
             return self._words
 
 
