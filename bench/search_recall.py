@@ -107,15 +107,17 @@ def _cache_key(config: EngineConfig) -> str:
     return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def read_photos(config: EngineConfig, images: list[dict[str, str]]) -> list[dict[str, Any]]:
+def read_photos(
+    config: EngineConfig, images: list[dict[str, str]], cache: Path = CACHE
+) -> list[dict[str, Any]]:
     """Every image's reading, from the cache or read now by the bot's engine (in a child
     process, as `bench.quality` does); new readings go into the cache."""
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     key = _cache_key(config)
     paths = {}
     for image in images:
         digest = hashlib.sha256(Path(image["path"]).read_bytes()).hexdigest()[:24]
-        paths[image["path"]] = CACHE / f"{key}-{digest}.json"
+        paths[image["path"]] = cache / f"{key}-{digest}.json"
     missing = [image for image in images if not paths[image["path"]].is_file()]
     if missing:
         with tempfile.TemporaryDirectory(prefix="recall-") as scratch:
@@ -301,7 +303,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"engine: {config.engine}, cross-check {config.crosscheck}, flatten {config.flatten}")
     with tempfile.TemporaryDirectory(prefix="search-recall-") as scratch:
         for folder, images in sets.items():
-            photos = [_photo(read) for read in read_photos(config, images)]
+            photos = [_photo(read) for read in read_photos(config, images, args.cache)]
             started = time.perf_counter()
             result = await run_folder(folder, photos, threshold, rules_list, Path(scratch))
             print(f"{folder}: {len(photos)} notes in {time.perf_counter() - started:.1f} s")
@@ -318,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--grid", action="store_true", help="also try other edit budgets")
     parser.add_argument("--out", type=Path, default=Path("bench/results-search-recall.json"))
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where readings are kept")
     return asyncio.run(main_async(parser.parse_args(argv)))
 
 

@@ -7,7 +7,7 @@ Notes and lines are written straight into the bot's schema (created by `Storage.
 tables, indexes and FTS5 table are the real ones); each note's search row and its owner's
 vocabulary are then written by the bot's own `refresh`, as every write path does. 20 lines per
 note, notes spread over 1,000 users, except that one heavy user owns every tenth note (10% of
-all lines: at 1M lines ~10k distinct words, since 1% of the words of 4+ letters are misread
+all lines: at 1M lines over 10k distinct words, since 2% of the words of 4+ letters are misread
 as OCR does). Latency is measured twice: `Storage.search` alone (a page of hits plus the count,
 as /search does), for typical users and for the heavy one, and round trips to the real
 `python -m bot` process: `/search` and inline queries, typical users and the heavy one.
@@ -37,7 +37,7 @@ from tests.support.fake_telegram import FakeTelegram
 LINES_PER_NOTE = 20
 USERS = 1000
 HEAVY_USER = USERS  # owns every tenth note
-MISREAD_SHARE = 0.01  # of the words of 4+ letters: OCR errors, which grow each vocabulary
+MISREAD_SHARE = 0.02  # of the words of 4+ letters: OCR errors, which grow each vocabulary
 INDEX_BATCH = 500  # notes whose search rows one write transaction refreshes
 # The bot sends through python-telegram-bot's AIORateLimiter (Telegram's 30 messages/s), so
 # back-to-back probes would measure the limiter (~33 ms each), not the search: pace them.
@@ -184,9 +184,7 @@ async def grow_and_measure(path: Path, sizes: list[int], probes: int) -> list[di
         direct = await storage_latency(path, picks)
         heavy = await storage_latency(path, heavy_picks)
         few = max(10, probes // 4)
-        via_bot = await bot_round_trips(
-            path, {"typical": picks[:few], "heavy": heavy_picks[:few]}
-        )
+        via_bot = await bot_round_trips(path, {"typical": picks[:few], "heavy": heavy_picks[:few]})
         rows.append(
             {
                 "lines": size,

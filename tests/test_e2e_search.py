@@ -50,9 +50,7 @@ def opened(message: dict) -> list[int]:
     return [int(label.split("#")[1]) for label, _ in buttons(message) if "#" in label]
 
 
-async def test_a_misspelled_note_is_found_by_its_right_spelling(
-    telegram, settings_for, ocr_pool
-):
+async def test_a_misspelled_note_is_found_by_its_right_spelling(telegram, settings_for, ocr_pool):
     async with running_bot(settings_for(telegram), ocr_pool) as app:
         typo = await seed(app, ALICE, line("Team meetng at noon"), title="Monday")
         exact = await seed(app, ALICE, line("Meeting notes for Tuesday"))
@@ -71,7 +69,9 @@ async def test_a_misspelled_note_is_found_by_its_right_spelling(
     assert opened(found) == [exact.id, typo.id]  # the exact match first
     assert text.index(f"#{exact.id}") < text.index(f"#{typo.id}")
     assert "meetng" in bold(found)  # the snippet highlights the word that matched
-    assert "Bob" not in text and "secret" not in text and "meetinq" not in text
+    assert "Bob" not in text
+    assert "secret" not in text
+    assert "meetinq" not in text
     assert opened(bob_found) == [bobs.id]
     assert "Also showing" not in shown(bob_found)
     assert opened(vietnamese) == [lans.id]
@@ -91,7 +91,8 @@ async def test_inline_mode_finds_it_too(telegram, settings_for, ocr_pool):
     assert "≈ close to: meetng" in approximate["description"]
     assert "Team meetng at noon" in approximate["description"]
     assert "≈" not in found["results"][0]["description"]
-    assert "secret" not in json.dumps(found) and "Bob" not in json.dumps(found)
+    assert "secret" not in json.dumps(found)
+    assert "Bob" not in json.dumps(found)
     assert [int(result["id"]) for result in bob_found["results"]] == [bobs.id]
     assert "Monday" not in json.dumps(bob_found)
 

@@ -115,9 +115,7 @@ def test_close_terms_are_the_nearest_within_the_budget() -> None:
 
 def test_dictionary_words_are_not_misreadings_of_each_other() -> None:
     words = DICTIONARY.load()
-    assert close_terms("world", ["word", "worlb", "would"], FuzzyRules(), words=words) == [
-        "worlb"
-    ]
+    assert close_terms("world", ["word", "worlb", "would"], FuzzyRules(), words=words) == ["worlb"]
     # A word the dictionary lacks (a typo, a name) may still stand for a real word.
     assert close_terms("meetng", ["meeting"], FuzzyRules(), words=words) == ["meeting"]
     alike = FuzzyRules(words_differ=False)
@@ -298,7 +296,8 @@ async def test_other_readings_are_searchable_and_never_shown(storage: Storage) -
     assert await found(storage, ALICE, "marla") == [(made.id, True)]
     assert await found(storage, BOB, "budget") == []
     (hit,) = await storage.search.find(ALICE, "budget review")
-    assert hit.approximate and hit.close_words == ()
+    assert hit.approximate
+    assert hit.close_words == ()
     assert "udget" not in hit.snippet.lower()
     stored = await storage.notes.get(ALICE, made.id)
     assert stored is not None
