@@ -137,3 +137,13 @@ def test_search_recall_benchmark_finds_misread_words(tmp_path: Path) -> None:
     for figures in variants.values():
         assert figures["exact_not_first"] == 0.0
         assert figures["other_user_notes"] == 0
+
+
+def test_the_editor_benchmark_prints_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "webapp.json"
+    run = bench_module("bench.webapp", "--quick", "--lines", "10", "--out", str(out))
+    assert "Mini App editor" in run.stdout
+    results = json.loads(out.read_text())["webapp"]
+    assert results["fields_on_page"] == 10
+    assert results["save_round_trip_ms"]["n"] == 3
+    assert results["load_interactive_ms"]["p50"] > 0

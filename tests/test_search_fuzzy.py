@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot.domain.editor import LineEdit, NoteEdit
 from bot.domain.export import ExportFormat, write_export
 from bot.domain.i18n import Catalogs
 from bot.domain.models import ConfidenceSource, LineDraft, LineState, Note, ReviewAction
@@ -323,15 +324,26 @@ async def test_settling_a_line_drops_its_other_readings(
     vocabulary_from_scratch(db_path)
 
 
-async def test_an_edited_line_loses_its_other_readings(storage: Storage, db_path: Path) -> None:
-    """An editor (the Mini App) that changes a line's text settles it: `refresh` indexes
-    other readings only while the text is the one the OCR step read."""
-    from bot.storage.search import refresh
-
-    made = await note(storage, ALICE, line("Zorblat quexx", "Budget review"))
-    async with storage.db.write() as db:
-        await db.execute("UPDATE lines SET text = 'Fixed text' WHERE id = ?", (made.lines[0].id,))
-        await refresh(db, made.id)
-    assert await found(storage, ALICE, "budget") == []
+async def test_an_editor_save_settles_the_lines_it_changes(storage: Storage, db_path: Path) -> None:
+    """The Mini App's save: a line retyped, a flagged line kept, a line dropped lose their
+    other readings; a line the save left as the OCR step read it keeps them."""
+    made = await note(
+        storage,
+        ALICE,
+        line("Zorblat quexx", "Budget review"),
+        unsure("Wcter", "Walrus"),
+        line("Plonk", "Pelican"),
+        line("Agenda", "Anaconda"),
+    )
+    edits = [
+        LineEdit(made.lines[0].id, "Fixed text"),
+        LineEdit(made.lines[1].id, "Wcter", keep=True),
+        LineEdit(made.lines[2].id, "Plonk", drop=True),
+        LineEdit(made.lines[3].id, "Agenda"),
+    ]
+    await storage.save_edits(ALICE, made.id, NoteEdit(made.version, None, tuple(edits)))
+    for gone in ("budget", "walrus", "pelican", "plonk"):
+        assert await found(storage, ALICE, gone) == [], gone
     assert await found(storage, ALICE, "fixed") == [(made.id, False)]
+    assert await found(storage, ALICE, "anaconda") == [(made.id, True)]
     vocabulary_from_scratch(db_path)

@@ -47,3 +47,15 @@ def words_prefix_of(recognized: str, original: str) -> bool:
 # (the cross-check accepts a line read the same by both engines unless the dictionary estimate
 # is under 0.4: "Zorblat Quexx plan" would pass, "Zorblat Quexx" does not).
 UNSURE_LINES = ["Zorblat Quexx", "Meeting at noon", "Call Alice", "Water the plants"]
+
+
+def line_boxes(lines: list[str], *, size: int = 40) -> list[tuple[int, int, int, int]]:
+    """Where `render_note` draws each line: (x, y, width, height) of its ink, as an OCR
+    engine's box would be (for notes made without OCR)."""
+    typeface = font(size)
+    boxes = []
+    for index, text in enumerate(lines):
+        left, top, right, bottom = typeface.getbbox(text)
+        y = 20 + 100 * index
+        boxes.append((20 + left, y + top, right - left, bottom - top))
+    return boxes

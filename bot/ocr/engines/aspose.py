@@ -82,7 +82,8 @@ class AsposeEngine:
         self.language_enum(config.language)  # fail early on an unknown language
         self._crosscheck: CrossChecker | None = None
         if crosscheck_wanted(config.crosscheck):
-            self._crosscheck = CrossChecker()  # EngineUnavailable if on but RapidOCR is missing
+            # EngineUnavailable if on but RapidOCR is missing
+            self._crosscheck = CrossChecker(vietnamese=config.vietnamese)
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
         self._prepare_handwriting()
 
@@ -204,7 +205,9 @@ class AsposeEngine:
             cut.extend(line.cut for line in parsed)
         crosscheck_s = 0.0
         if self._crosscheck is not None and lines:
-            lines, crosscheck_s = self._crosscheck.check(to_bgr(pixels), lines, pieces, cut)
+            lines, crosscheck_s = self._crosscheck.check(
+                to_bgr(pixels), lines, pieces, cut, language
+            )
         notices, self._pending_notices = self._pending_notices, []
         outcome = OcrOutcome(
             lines=lines,

@@ -11,12 +11,15 @@ import logging
 import time
 from typing import Any
 
-from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.domain.models import Box, ConfidenceSource, ImageFlaw, RecognizedLine
 from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.scoring import calibrated
-from bot.ocr.images.intake import prepare_for_ocr
+from bot.ocr.engines.strips import is_strip, read_strip
+from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
+from bot.ocr.engines.vietnamese import VietnameseLines, vietnamese_installed
+from bot.ocr.images.intake import ImageRejected, prepare_for_ocr
 from bot.ocr.images.prepare import prepare_pixels
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ DETECTOR_PARAMS: dict[str, Any] = {"Det.box_thresh": 0.4, "Det.unclip_ratio": 1.
 # What the bundled multilingual PP-OCRv6 model reads, by the bot's (Aspose-style) language
 # codes: Latin-script languages, Chinese and Japanese. The language only picks the dictionary
 # of the confidence estimate; the model is the same.
+# RapidOCR's refusals of an image it can't scale for its models (an extreme strip given whole):
+# the image's fault. Told by name: rapidocr 3.x defines the class twice, in internal modules.
+REFUSALS = frozenset({"ResizeImgError"})
 LANGUAGES = frozenset(
     {
         "AFR", "BOS", "CAT", "CES", "CHINESE", "CYM", "DAN", "DEU", "ENG", "EST", "EUS", "FIN",
@@ -70,14 +76,25 @@ class RapidReader:
 
     def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
         """Detect and read every line: (text, score, box), top to bottom."""
-        result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
+        return [(text, score, box_of(points)) for points, text, score in self.read_lines(bgr)]
+
+    def read_lines(self, bgr: Any) -> list[tuple[Any, str, float]]:
+        """Detect and read every line: (corner points, text, score), top to bottom. Raises
+        ImageRejected when the engine refuses the image (its size, its shape)."""
+        try:
+            result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
+        except Exception as error:
+            if type(error).__name__ not in REFUSALS:
+                raise
+            height, width = bgr.shape[:2]
+            raise ImageRejected(ImageFlaw.REFUSED, f"{width}×{height}") from None
         if result.boxes is None or result.txts is None:
             return []
         found = []
         for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
             text = " ".join(str(text).split())
             if text:
-                found.append((text, float(score), box_of(points)))
+                found.append((points, text, float(score)))
         return found
 
     def read_crop(self, bgr: Any) -> tuple[str, float]:
@@ -111,6 +128,7 @@ class RapidEngine:
         self._reader = RapidReader()
         self._estimators: dict[str, ConfidenceEstimator] = {}
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
+        self._vietnamese: VietnameseLines | None = None  # loaded with the first VIE photo
         if config.language.upper() not in LANGUAGES:
             raise EngineUnavailable(
                 f"OCR language {config.language!r} is not one RapidOCR's bundled model reads"
@@ -129,6 +147,14 @@ class RapidEngine:
             self._estimators[language] = ConfidenceEstimator(language_for_ocr(language))
         return self._estimators[language]
 
+    def _vietnamese_lines(self, language: str) -> VietnameseLines | None:
+        """The Vietnamese re-reader for VIE photos (unless configured off or not installed)."""
+        if language != VIETNAMESE or not self.config.vietnamese or not vietnamese_installed():
+            return None
+        if self._vietnamese is None:
+            self._vietnamese = VietnameseLines()
+        return self._vietnamese
+
     def recognize(
         self, image: bytes, language: str | None = None, crop_below: float | None = None
     ) -> OcrOutcome:
@@ -139,15 +165,34 @@ class RapidEngine:
         prepared = prepare_for_ocr(image, max_side=self.config.max_side)
         pixels = prepare_pixels(prepared, self._flatten)
         estimator = self._estimator(language)
-        lines = [
-            RecognizedLine(
-                text,
-                calibrated(score, estimator.estimate(text)),
-                ConfidenceSource.CALIBRATED,
-                box,
-            )
-            for text, score, box in self._reader.read_page(to_bgr(pixels))
-        ]
+        strip = is_strip(pixels.size)  # read in pieces: whole, it would shrink to nothing
+        bgr = None if strip else to_bgr(pixels)
+        try:
+            if bgr is None:
+                pieces = read_strip(pixels, lambda piece: self._reader.read_page(to_bgr(piece)))
+                found = [(text, score, box, None) for text, score, box in pieces]
+            else:
+                page = self._reader.read_lines(bgr)
+                found = [(text, score, box_of(points), points) for points, text, score in page]
+        except ImageRejected as refused:  # say the size of the image, not of a piece
+            width, height = prepared.size
+            raise ImageRejected(refused.flaw, f"{width}×{height}") from None
+        vietnamese = self._vietnamese_lines(language)
+        if vietnamese is not None and bgr is not None:
+            # PP-OCRv6 has no code for most Vietnamese letters: each line is read again (not
+            # on a strip, whose pieces' corner points are not kept: PP-OCRv6's reading stays).
+            places = [(points, text, box) for text, _, box, points in found]
+            lines = vietnamese.reread(bgr, places, estimator)
+        else:
+            lines = [
+                RecognizedLine(
+                    text,
+                    calibrated(score, estimator.estimate(text)),
+                    ConfidenceSource.CALIBRATED,
+                    box,
+                )
+                for text, score, box, _ in found
+            ]
         outcome = OcrOutcome(
             lines=lines,
             trial=False,

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.paging import Page
+from bot.monitoring import SEARCH_SECONDS
 from bot.storage.search_query import build_fts_query
 from bot.telegram.buttons import (
     Back,
@@ -56,9 +57,10 @@ async def search_page(
     words = await svc.storage.search.saved(user_id, search_id)
     if words is None or build_fts_query(words) is None:
         return None
-    total = await svc.storage.search.count(user_id, words)
-    page = Page.of(number, SEARCH_PAGE, total)
-    hits = await svc.storage.search.find(user_id, words, limit=page.size, offset=page.offset)
+    with SEARCH_SECONDS.time():
+        total = await svc.storage.search.count(user_id, words)
+        page = Page.of(number, SEARCH_PAGE, total)
+        hits = await svc.storage.search.find(user_id, words, limit=page.size, offset=page.offset)
     note_ids = [hit.note_id for hit in hits]
     keyboard = (
         results_keyboard(svc.buttons, user_id, t, note_ids, search_id, page) if hits else None
