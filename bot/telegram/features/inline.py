@@ -56,9 +56,7 @@ async def _page(
         notes = await svc.storage.notes.page(user_id, limit=INLINE_PAGE + 1, offset=offset)
         return [(note, note) for note in notes[:INLINE_PAGE]], len(notes) > INLINE_PAGE
     with SEARCH_SECONDS.time():
-        hits = await svc.storage.search.find(
-            user_id, words, limit=INLINE_PAGE + 1, offset=offset
-        )
+        hits = await svc.storage.search.find(user_id, words, limit=INLINE_PAGE + 1, offset=offset)
     shown = hits[:INLINE_PAGE]
     notes = await svc.storage.notes.several(user_id, [hit.note_id for hit in shown])
     by_id = {note.id: note for note in notes}
