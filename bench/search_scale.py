@@ -32,6 +32,7 @@ from bench.report import ms, percentile, table
 from bot.domain.models import ConfidenceSource
 from bot.storage import Storage
 from bot.storage.search import refresh
+from bot.telegram.limits import CHAT_MESSAGES_PER_S
 from tests.support.fake_telegram import FakeTelegram
 
 LINES_PER_NOTE = 20
@@ -40,8 +41,11 @@ HEAVY_USER = USERS  # owns every tenth note
 MISREAD_SHARE = 0.02  # of the words of 4+ letters: OCR errors, which grow each vocabulary
 INDEX_BATCH = 500  # notes whose search rows one write transaction refreshes
 # The bot sends through python-telegram-bot's AIORateLimiter (Telegram's 30 messages/s), so
-# back-to-back probes would measure the limiter (~33 ms each), not the search: pace them.
+# back-to-back probes would measure the limiter (~33 ms each), not the search: pace them. One
+# chat also gets at most one message a second (the bot paces each chat as Telegram asks), so
+# probes of the same user are a second apart.
 BOT_PROBE_GAP_S = 0.1
+SAME_CHAT_GAP_S = 1 / CHAT_MESSAGES_PER_S + 0.05
 
 
 def owner_of(note_id: int) -> int:
@@ -150,14 +154,18 @@ async def bot_round_trips(
     async with server, running as bot:
         await bot.first_poll(server)
         # The first search after a start may wait for the dictionary still loading: apart.
-        timings["first_search"] = [await round_trip(server, 1, "/search first", "match")]
+        timings["first_search"] = [await round_trip(server, USERS + 1, "/search first", "match")]
+        last_message: dict[int, float] = {}
         for name, probes in picks.items():
             for kind in ("search", "inline"):
                 spent = timings.setdefault(f"{name}_{kind}", [])
                 for user, words in probes:
                     if kind == "search":
+                        since = time.perf_counter() - last_message.get(user, -SAME_CHAT_GAP_S)
+                        await asyncio.sleep(max(0.0, SAME_CHAT_GAP_S - since))
                         spent.append(await round_trip(server, user, f"/search {words}", "match"))
-                    else:
+                        last_message[user] = time.perf_counter()
+                    else:  # an inline answer is no message in a chat: not paced per chat
                         spent.append(await inline_round_trip(server, user, words))
                     await asyncio.sleep(BOT_PROBE_GAP_S)
     return timings

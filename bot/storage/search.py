@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from bot.domain.models import HIGHLIGHT_END, HIGHLIGHT_START, SearchHit
+from bot.domain.paging import Page
 from bot.storage.database import Connection, Database, fetch_all, fetch_one, now, parse_time
-from bot.storage.search_query import (
-    expanded_query,
-    query_words,
-    quoted_term,
-    user_match,
-)
+from bot.storage.search_query import expanded_query, query_words, user_match
 from bot.storage.search_terms import (
     DICTIONARY,
+    LOOKALIKE_GLOB,
     TOKENIZER_ONCE,
     FuzzyRules,
     close_terms,
     in_vocabulary,
+    lookalike,
 )
 
 # A line's other readings are searchable while the user has not settled it: not kept, retyped
@@ -126,6 +123,36 @@ async def forget(db: Connection, user_id: int) -> None:
     await db.execute("DELETE FROM search_terms WHERE user_id = ?", (user_id,))
 
 
+async def _vocabulary(
+    db: Connection, user_id: int, wanted: list[tuple[str, int]]
+) -> dict[int, str]:
+    """The user's terms that may be close to the wanted (term, budget) pairs, by size, each
+    size's terms as one newline-joined string (far cheaper than a row per term). A word
+    matched exactly (budget 0) can only stand for a lookalike spelling: only terms of its
+    size that are its plain form or hold a lookalike letter are read."""
+    fuzzy = sorted(
+        {
+            size
+            for term, budget in wanted
+            if budget
+            for size in range(len(term) - budget, len(term) + budget + 1)
+        }
+    )
+    conditions = [f"size IN ({','.join('?' * len(fuzzy))})"] if fuzzy else []
+    params: list[object] = [*fuzzy]
+    for term, budget in wanted:
+        if not budget:
+            conditions.append("(size = ? AND (term = ? OR term GLOB ?))")
+            params += [len(term), lookalike(term), LOOKALIKE_GLOB]
+    rows = await fetch_all(
+        db,
+        "SELECT size, group_concat(term, char(10)) FROM search_terms "
+        f"WHERE user_id = ? AND ({' OR '.join(conditions)}) GROUP BY size",
+        (user_id, *params),
+    )
+    return {size: terms for size, terms in rows}
+
+
 @dataclass(frozen=True)
 class _Plan:
     typed: str  # every word as typed: a note matching it is an exact match
@@ -160,23 +187,9 @@ class Search:
             term = TOKENIZER_ONCE.term(word)
             if term is not None and in_vocabulary(term):
                 wanted[word] = (term, self.rules.budget(term))
-        sizes = sorted(
-            {
-                size
-                for term, budget in wanted.values()
-                for size in range(len(term) - budget, len(term) + budget + 1)
-            }
-        )
-        if not sizes:
+        if not wanted:
             return _Plan(typed, typed, [])
-        marks = ",".join("?" * len(sizes))
-        rows = await fetch_all(  # one string per size: far cheaper than a row per term
-            db,
-            "SELECT size, group_concat(term, char(10)) FROM search_terms "
-            f"WHERE user_id = ? AND size IN ({marks}) GROUP BY size",
-            (user_id, *sizes),
-        )
-        by_size = {size: terms for size, terms in rows}
+        by_size = await _vocabulary(db, user_id, list(wanted.values()))
         dictionary = DICTIONARY.loaded
         if dictionary is None:
             dictionary = await asyncio.to_thread(DICTIONARY.load)
@@ -231,27 +244,29 @@ class Search:
             )
             for row in rows
         ]
-        return await self._name_close_words(db, user_id, plan, hits)
+        return await self._name_close_words(db, plan, hits)
 
     async def _name_close_words(
-        self, db: Connection, user_id: int, plan: _Plan, hits: list[SearchHit]
+        self, db: Connection, plan: _Plan, hits: list[SearchHit]
     ) -> list[SearchHit]:
         """Which close terms each approximate hit shows in its text or title (never one found
-        only in its hidden readings), so the reply can say what it matched."""
+        only in its hidden readings), so the reply can say what it matched: its visible text
+        cut into terms (a rowid lookup and FTS5's tokenizer, cheaper than a match per term)."""
         approximate = [hit.note_id for hit in hits if hit.approximate]
         if not approximate or not plan.close:
             return hits
         marks = ",".join("?" * len(approximate))
-        shown: dict[int, list[str]] = defaultdict(list)
-        for term in plan.close:
-            rows = await fetch_all(
-                db,
-                f"SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? AND rowid IN ({marks})",
-                (user_match(user_id, quoted_term(term)), *approximate),
-            )
-            for (note_id,) in rows:
-                shown[note_id].append(term)
-        return [replace(hit, close_words=tuple(shown[hit.note_id])) for hit in hits]
+        rows = await fetch_all(
+            db,
+            f"SELECT rowid, body || char(10) || title FROM notes_fts WHERE rowid IN ({marks})",
+            approximate,
+        )
+        found = await asyncio.to_thread(TOKENIZER_ONCE.terms, [text for _, text in rows])
+        shown = {
+            note_id: tuple(term for term in plan.close if term in terms)
+            for (note_id, _), terms in zip(rows, found, strict=True)
+        }
+        return [replace(hit, close_words=shown.get(hit.note_id, ())) for hit in hits]
 
     async def _count(self, db: Connection, user_id: int, plan: _Plan) -> int:
         row = await fetch_one(
@@ -278,6 +293,22 @@ class Search:
                 return [] if plan is None else await self._hits(db, user_id, plan, limit, offset)
         except sqlite3.OperationalError:
             return []
+
+    async def page(
+        self, user_id: int, words: str, number: int, size: int
+    ) -> tuple[Page, list[SearchHit]]:
+        """Page `number` (clamped into range) of the user's notes matching `words`, and its
+        hits: what /search shows, with one read and one look at the vocabulary."""
+        try:
+            async with self._db.read() as db:
+                plan = await self._plan(db, user_id, words)
+                total = 0 if plan is None else await self._count(db, user_id, plan)
+                page = Page.of(number, size, total)
+                if plan is None or not total:
+                    return page, []
+                return page, await self._hits(db, user_id, plan, page.size, page.offset)
+        except sqlite3.OperationalError:
+            return Page.of(0, size, 0), []
 
     async def count(self, user_id: int, words: str) -> int:
         """How many of the user's notes match `words` (for "showing 5 of N")."""

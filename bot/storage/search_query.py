@@ -72,10 +72,6 @@ def expanded_query(words: list[str], close: dict[str, list[str]]) -> str:
     return " AND ".join(parts)
 
 
-def quoted_term(term: str) -> str:
-    return _quote(term)
-
-
 def user_match(user_id: int, fts_query: str, *, hidden: bool = False) -> str:
     """`fts_query` limited to one user's notes and to the text columns: the note's text and
     title, and with `hidden` also the readings the user has not settled (never shown)."""

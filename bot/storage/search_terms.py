@@ -32,7 +32,9 @@ _NUMBER = re.compile(r"[0-9]+")
 # Letters FTS5 keeps although a reader sees them as a plain letter with a mark: "Đinh" typed
 # with a Vietnamese keyboard must find an OCR's "Dinh" (and the other way round), whatever
 # the word's length.
-_LOOKALIKE = str.maketrans({"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ı": "i"})
+_LOOKALIKES = {"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ı": "i"}
+_LOOKALIKE = str.maketrans(_LOOKALIKES)
+LOOKALIKE_GLOB = f"*[{''.join(_LOOKALIKES)}]*"  # a term holding one of them (SQL GLOB)
 
 
 @dataclass(frozen=True)

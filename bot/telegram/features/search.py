@@ -58,9 +58,7 @@ async def search_page(
     if words is None or build_fts_query(words) is None:
         return None
     with SEARCH_SECONDS.time():
-        total = await svc.storage.search.count(user_id, words)
-        page = Page.of(number, SEARCH_PAGE, total)
-        hits = await svc.storage.search.find(user_id, words, limit=page.size, offset=page.offset)
+        page, hits = await svc.storage.search.page(user_id, words, number, SEARCH_PAGE)
     note_ids = [hit.note_id for hit in hits]
     keyboard = (
         results_keyboard(svc.buttons, user_id, t, note_ids, search_id, page) if hits else None
