@@ -118,7 +118,8 @@ def read_photos(
     paths = {}
     for image in images:
         digest = hashlib.sha256(Path(image["path"]).read_bytes()).hexdigest()[:24]
-        paths[image["path"]] = cache / f"{key}-{digest}.json"
+        language = image.get("language", config.language)  # the manifest's, as bench.quality
+        paths[image["path"]] = cache / f"{key}-{language}-{digest}.json"
     missing = [image for image in images if not paths[image["path"]].is_file()]
     if missing:
         with tempfile.TemporaryDirectory(prefix="recall-") as scratch:
@@ -126,7 +127,7 @@ def read_photos(
                 config, resources_dir=str(Path(scratch) / "aspose"), auto_download=False
             )
             started = time.perf_counter()
-            for read in run_setting(scratch_config, missing):
+            for read in run_setting(scratch_config, missing)["images"]:
                 paths[read["path"]].write_text(json.dumps(read))
             print(f"read {len(missing)} images in {time.perf_counter() - started:.0f} s")
     return [json.loads(paths[image["path"]].read_text()) | image for image in images]
