@@ -23,14 +23,31 @@ def vocabulary() -> tuple[list[str], list[int]]:
     return words, weights
 
 
+def misread(rng: random.Random, word: str) -> str:
+    """The word with one letter read wrong, as OCR does ("meeting" -> "meetjng")."""
+    at = rng.randrange(len(word))
+    return word[:at] + rng.choice("abcdefghijklmnopqrstuvwxyz") + word[at + 1 :]
+
+
 def note_lines(
-    rng: random.Random, count: int, words_per_line: tuple[int, int] = (3, 8)
+    rng: random.Random,
+    count: int,
+    words_per_line: tuple[int, int] = (3, 8),
+    misread_share: float = 0.0,
 ) -> list[str]:
+    """Lines of Zipf-like English; `misread_share` of the words of 4+ letters get one letter
+    wrong (OCR errors: each user's vocabulary grows with their notes)."""
     words, weights = vocabulary()
     lines = []
     for _ in range(count):
         n = rng.randint(*words_per_line)
-        line = " ".join(rng.choices(words, weights, k=n))
+        picked = rng.choices(words, weights, k=n)
+        if misread_share:
+            picked = [
+                misread(rng, w) if len(w) >= 4 and rng.random() < misread_share else w
+                for w in picked
+            ]
+        line = " ".join(picked)
         lines.append(line[:1].upper() + line[1:])
     return lines
 

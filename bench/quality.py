@@ -107,6 +107,7 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, An
                         "confidence": line.confidence,
                         "source": str(line.confidence_source),
                         "box": line.box,
+                        "alternatives": list(line.alternatives),
                     }
                     for line in outcome.lines
                 ],

@@ -104,6 +104,41 @@ def test_the_pieces_benchmark_prints_both_tables() -> None:
     assert "photo + caption" in run.stdout
 
 
+def test_search_recall_benchmark_finds_misread_words(tmp_path: Path) -> None:
+    """`python -m bench.search_recall` end to end on rendered pages whose ground truth says
+    what the "photo" meant: a word printed misspelt stands for an OCR error, found by fuzzy
+    search and not by the exact one; exact matches first, the other user's notes never."""
+    from tests.support.images import render_note
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    pages = {
+        "board.png": ("whiteboard", ["Sprint planning meetng", "Deploy Friday"]),
+        "page.png": ("scan", ["Planning the budget review"]),
+    }
+    meant = {"board.png": ["Sprint planning meeting", "Deploy Friday"]}
+    for name, (_, lines) in pages.items():
+        (folder / name).write_bytes(render_note(lines))
+        truth = meant.get(name, lines)
+        (folder / name).with_suffix(".gt.txt").write_text("\n".join(truth) + "\n")
+    rows = "".join(f"{name},{kind}\n" for name, (kind, _) in pages.items())
+    (folder / "manifest.csv").write_text("file,kind\n" + rows)
+    out = tmp_path / "recall.json"
+    run = bench_module(
+        "bench.search_recall", str(folder), "--out", str(out), "--cache", str(tmp_path / "c")
+    )
+    assert "Search recall" in run.stdout
+    variants = json.loads(out.read_text())["sets"]["set"]["variants"]
+    exact, fuzzy = variants["exact"], variants["fuzzy"]
+    # 8 words: sprint planning meeting deploy friday / planning budget review
+    assert exact["queries"]["all"] == fuzzy["queries"]["all"] == 8
+    assert exact["found"]["all"] == 7 / 8  # "meeting" was read as "meetng"
+    assert fuzzy["found"]["all"] == 1.0
+    for figures in variants.values():
+        assert figures["exact_not_first"] == 0.0
+        assert figures["other_user_notes"] == 0
+
+
 def test_the_editor_benchmark_prints_its_table(tmp_path: Path) -> None:
     out = tmp_path / "webapp.json"
     run = bench_module("bench.webapp", "--quick", "--lines", "10", "--out", str(out))

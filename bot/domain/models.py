@@ -195,6 +195,10 @@ class SearchHit:
     title: str | None
     snippet: str  # contains HIGHLIGHT_START / HIGHLIGHT_END around matched terms
     rank: float
+    # Matched only through a close spelling of a word, or another reading of a line that is
+    # never shown: not every word as typed is in the note's text or title.
+    approximate: bool = False
+    close_words: tuple[str, ...] = ()  # the close spellings its text or title shows
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ class Storage:
         Returns how many notes were deleted.
         """
         async with self.db.write() as db:
-            await db.execute(f"DELETE FROM notes_fts WHERE rowid IN ({OWNED_NOTE_IDS})", (user_id,))
+            await search_rows.forget(db, user_id)
             for table in ("retype_waits", "rename_waits", "saved_searches", "handled_messages"):
                 await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             notes = await changes(db, "DELETE FROM notes WHERE user_id = ?", (user_id,))

@@ -49,6 +49,13 @@ def line_from_row(row: sqlite3.Row) -> Line:
     )
 
 
+def stored_alternatives(readings: tuple[str, ...]) -> str | None:
+    """A line's other readings as stored: one per text line (whitespace folded), None if none.
+    Searchable until the user settles the line (`bot.storage.search`), never shown."""
+    kept = [" ".join(reading.split()) for reading in readings]
+    return "\n".join(reading for reading in kept if reading) or None
+
+
 # --- steps inside a transaction (the caller holds it) ---
 
 
@@ -142,8 +149,8 @@ async def insert_note(
     assert note_id is not None
     await db.executemany(
         "INSERT INTO lines (note_id, position, text, original_text, confidence, "
-        "confidence_source, state, updated_at, page, box_x, box_y, box_w, box_h) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "confidence_source, state, updated_at, page, box_x, box_y, box_w, box_h, alternatives) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 note_id,
@@ -156,6 +163,7 @@ async def insert_note(
                 created_at,
                 draft.page,
                 *(draft.box or (None, None, None, None)),
+                stored_alternatives(draft.alternatives),
             )
             for position, draft in enumerate(lines)
         ],

@@ -246,6 +246,40 @@ MIGRATIONS: list[str] = [
         checked_at TEXT NOT NULL
     );
     """,
+    # 10: search tolerant of OCR errors (issue 22). Each line keeps the readings the OCR step
+    # had and did not choose (`alternatives`, one per text line); the search row gets a
+    # `hidden` column with those of the lines the user has not settled (searchable, never
+    # shown); `search_terms` is each user's vocabulary (every term of their search rows, with
+    # how many of their notes hold it), from which close spellings of a query's words are
+    # picked. Filled here from FTS5's own terms; kept in step by `bot.storage.search.refresh`.
+    """
+    ALTER TABLE lines ADD COLUMN alternatives TEXT;
+    DROP TABLE notes_fts;
+    CREATE VIRTUAL TABLE notes_fts USING fts5(
+        body, title, owner, hidden, tokenize = 'unicode61 remove_diacritics 2', prefix = '3 4'
+    );
+    INSERT INTO notes_fts (rowid, body, title, owner, hidden)
+    SELECT n.id, coalesce((SELECT group_concat(text, char(10)) FROM
+            (SELECT text FROM lines WHERE note_id = n.id AND state != 'dropped'
+             ORDER BY position)), ''),
+        coalesce(n.title, ''), 'u' || n.user_id, ''
+    FROM notes n;
+    CREATE TABLE search_terms (
+        user_id INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        term TEXT NOT NULL,
+        notes INTEGER NOT NULL,
+        PRIMARY KEY (user_id, size, term)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE temp.notes_fts_terms USING fts5vocab(main, notes_fts, instance);
+    INSERT INTO search_terms (user_id, size, term, notes)
+    SELECT n.user_id, length(v.term), v.term, count(DISTINCT v.doc)
+    FROM notes_fts_terms v JOIN notes n ON n.id = v.doc
+    WHERE v.col IN ('body', 'title') AND length(v.term) BETWEEN 2 AND 64
+        AND v.term GLOB '*[^0-9]*'
+    GROUP BY n.user_id, v.term;
+    DROP TABLE temp.notes_fts_terms;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,9 @@ each one, which leaves the user nothing to break while still matching what they 
 The search table holds every user's notes; each row also carries its owner as a token in the
 `owner` column, and `user_match` restricts a query to one owner inside FTS5 itself. That keeps
 a search as cheap as the user's own notes are few, however many notes other users have.
+
+Each word may also stand for close spellings of it found in the user's own vocabulary
+(`bot.storage.search_terms`): `expanded_query` OR-s them in beside the word as typed.
 """
 
 from __future__ import annotations
@@ -36,20 +39,41 @@ def owner_token(user_id: int) -> str:
     return f"u{user_id}"
 
 
+def query_words(user_text: str) -> list[str]:
+    """The words of `user_text` that a search looks for (at most MAX_TOKENS, each cut)."""
+    return [token[:MAX_TOKEN_CHARS] for token in _WORD.findall(user_text)[:MAX_TOKENS]]
+
+
+def _as_typed(word: str, last: bool) -> str:
+    return _quote(word) + ("*" if last and len(word) >= MIN_PREFIX_CHARS else "")
+
+
 def build_fts_query(user_text: str) -> str | None:
     """Words of `user_text`, all required, the last one also as a prefix when long enough.
 
     Returns None when there is no word at all, so the caller can ask for some.
     """
-    tokens = [token[:MAX_TOKEN_CHARS] for token in _WORD.findall(user_text)[:MAX_TOKENS]]
-    if not tokens:
+    words = query_words(user_text)
+    if not words:
         return None
-    parts = [_quote(token) for token in tokens]
-    if len(tokens[-1]) >= MIN_PREFIX_CHARS:
-        parts[-1] += "*"
-    return " ".join(parts)
+    last = len(words) - 1
+    return " ".join(_as_typed(word, last=index == last) for index, word in enumerate(words))
 
 
-def user_match(user_id: int, fts_query: str) -> str:
-    """`fts_query` (from `build_fts_query`) limited to one user's notes and to the text columns."""
-    return f"owner:{_quote(owner_token(user_id))} AND {{body title}}: ({fts_query})"
+def expanded_query(words: list[str], close: dict[str, list[str]]) -> str:
+    """Every word required, each either as typed (the last also as a prefix) or as one of its
+    close terms (`close[word]`, terms of the user's own notes). FTS5 needs the explicit AND
+    beside a parenthesised OR."""
+    parts = []
+    for index, word in enumerate(words):
+        typed = _as_typed(word, last=index == len(words) - 1)
+        others = [_quote(term) for term in close.get(word, ())]
+        parts.append(f"({' OR '.join([typed, *others])})" if others else typed)
+    return " AND ".join(parts)
+
+
+def user_match(user_id: int, fts_query: str, *, hidden: bool = False) -> str:
+    """`fts_query` limited to one user's notes and to the text columns: the note's text and
+    title, and with `hidden` also the readings the user has not settled (never shown)."""
+    columns = "{body title hidden}" if hidden else "{body title}"
+    return f"owner:{_quote(owner_token(user_id))} AND {columns}: ({fts_query})"

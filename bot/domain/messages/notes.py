@@ -151,6 +151,27 @@ def plain_snippet(snippet: str) -> str:
     return " / ".join(part.strip() for part in text.split("\n") if part.strip())
 
 
+def _close_words(hits: list[SearchHit]) -> list[str]:
+    return list(dict.fromkeys(word for hit in hits if hit.approximate for word in hit.close_words))
+
+
+def approximate_notice(t: Translator, query: str, hits: list[SearchHit]) -> list[str]:
+    """What the approximate hits of a page matched instead of the words as typed: close
+    spellings shown in their text, or (never shown) another reading of the photo."""
+    notice = []
+    if close := _close_words(hits):
+        words = ", ".join(f"<i>{esc(word)}</i>" for word in close)
+        notice.append(t.gettext("≈ Also showing notes with {words}.", words=words))
+    if any(hit.approximate and not hit.close_words for hit in hits):
+        notice.append(
+            t.gettext(
+                "≈ Also showing notes where another reading of the photo has <i>{words}</i>.",
+                words=esc(shorten(query, 100)),
+            )
+        )
+    return notice
+
+
 def search_results(t: Translator, query: str, hits: list[SearchHit], page: Page) -> str:
     words = esc(shorten(query, 100))
     if not hits:
@@ -165,6 +186,7 @@ def search_results(t: Translator, query: str, hits: list[SearchHit], page: Page)
             page=page_label(t, page),
         )
     ]
+    lines += approximate_notice(t, query, hits)
     for hit in hits:
         title = f" — {esc(hit.title)}" if hit.title else ""
         lines.append(
@@ -179,6 +201,8 @@ def search_results(t: Translator, query: str, hits: list[SearchHit], page: Page)
 # Shown above the (empty) results, as a button that opens the chat with the bot: at most 64
 # characters.
 INLINE_NOTHING = N_("No notes found · open the bot")
+# Before the snippet of a note found through another reading of its photo (never shown).
+OTHER_READING = N_("≈ another reading of the photo")
 
 
 def inline_title(t: Translator, note_id: int, title: str | None) -> str:
@@ -193,6 +217,10 @@ def inline_description(t: Translator, note: Note | SearchHit) -> str:
     """Under the title: the date, then the matching words (a search) or the first lines."""
     if isinstance(note, SearchHit):
         text = plain_snippet(note.snippet)
+        if note.approximate:
+            close = ", ".join(_close_words([note]))
+            label = t.gettext("≈ close to: {words}", words=close) if close else t(OTHER_READING)
+            text = label + " · " + text
     else:
         text = " / ".join(line.text for line in note.visible_lines[:3])
     text = shorten(text, 200) if text else t.gettext("(empty)")

@@ -52,14 +52,11 @@ async def _page(
 ) -> tuple[list[tuple[Note, Note | SearchHit]], bool]:
     """One page of (note, what was found: the search hit or the note itself), and whether
     there is more."""
-    fts_query = build_fts_query(words)
-    if fts_query is None:
+    if build_fts_query(words) is None:
         notes = await svc.storage.notes.page(user_id, limit=INLINE_PAGE + 1, offset=offset)
         return [(note, note) for note in notes[:INLINE_PAGE]], len(notes) > INLINE_PAGE
     with SEARCH_SECONDS.time():
-        hits = await svc.storage.search.find(
-            user_id, fts_query, limit=INLINE_PAGE + 1, offset=offset
-        )
+        hits = await svc.storage.search.find(user_id, words, limit=INLINE_PAGE + 1, offset=offset)
     shown = hits[:INLINE_PAGE]
     notes = await svc.storage.notes.several(user_id, [hit.note_id for hit in shown])
     by_id = {note.id: note for note in notes}

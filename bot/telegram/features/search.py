@@ -55,15 +55,10 @@ async def search_page(
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """A page of a saved search as (text, keyboard), or None if the search has expired."""
     words = await svc.storage.search.saved(user_id, search_id)
-    fts_query = build_fts_query(words) if words else None
-    if words is None or fts_query is None:
+    if words is None or build_fts_query(words) is None:
         return None
     with SEARCH_SECONDS.time():
-        total = await svc.storage.search.count(user_id, fts_query)
-        page = Page.of(number, SEARCH_PAGE, total)
-        hits = await svc.storage.search.find(
-            user_id, fts_query, limit=page.size, offset=page.offset
-        )
+        page, hits = await svc.storage.search.page(user_id, words, number, SEARCH_PAGE)
     note_ids = [hit.note_id for hit in hits]
     keyboard = (
         results_keyboard(svc.buttons, user_id, t, note_ids, search_id, page) if hits else None
