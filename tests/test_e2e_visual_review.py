@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.support.fake_telegram import FakeTelegram, buttons, shown
-from tests.support.images import UNSURE_LINES, render_note
+from tests.support.images import BOXLESS_LINE, BOXLESS_ROWS, UNSURE_LINES, render_note, render_rows
 from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
@@ -138,6 +138,32 @@ async def test_a_flagged_line_is_asked_about_with_its_piece_of_the_photo(
     assert "photo" in kept  # the picture stays
     assert buttons(kept) == []
     assert sum(bool(edit.get("caption")) for edit in telegram.edits) == 2
+
+
+async def test_a_line_aspose_gives_no_rectangle_is_crosschecked_and_shown_with_its_piece(
+    telegram, settings_for, ocr_pool
+):
+    """Trial Aspose returns "Quexx Vimble" (the start of the first row's right column) without
+    a rectangle (tests/test_placing.py checks that on the engine's raw output): RapidOCR's
+    detector places it, so it is cross-checked and its prompt is its piece of the photo, a
+    strip of the right half of the first row (every line is asked about at 100%)."""
+    settings = settings_for(telegram, confidence_threshold=100)
+    async with running_bot(settings, ocr_pool) as app:
+        telegram.send_photo(ALICE, render_rows(BOXLESS_ROWS))
+        prompt = await telegram.wait_for_message(
+            ALICE, lambda m: is_prompt(m) and BOXLESS_LINE in text(m), timeout=OCR_TIMEOUT
+        )
+        storage = app.bot_data.services.storage
+        (note,) = await storage.notes.page(ALICE)
+    assert "photo" in prompt
+    assert "(cross-checked)" in text(prompt)
+    width, height = size_of(photo_of(telegram, prompt))
+    assert width > 3 * height  # a strip of one row, not the page (1400×340)
+    (placed,) = [line for line in note.lines if line.text == BOXLESS_LINE]
+    assert placed.box is not None
+    x, y, _, box_height = placed.box
+    assert x > 600  # the right column
+    assert y + box_height < 120  # the first row
 
 
 async def test_review_pending_lines_and_a_resumed_job_send_the_pieces_again(

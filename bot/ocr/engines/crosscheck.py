@@ -10,11 +10,14 @@ the line is right (BENCHMARKS.md, "Quality").
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.ocr.engines.parse import ParsedLine, union
+from bot.ocr.engines.placing import Region, place
 from bot.ocr.engines.prerequisites import EngineUnavailable
-from bot.ocr.engines.rapid import RapidReader, rapidocr_installed
+from bot.ocr.engines.rapid_reader import RapidReader, box_of, cut_region, rapidocr_installed
 from bot.ocr.engines.scoring import agreement, crosschecked
 
 PAD_SHARE = 0.15  # of the line's height, on every side
@@ -43,6 +46,36 @@ class CrossChecker:
                 f"OCR_CROSSCHECK is on but RapidOCR can't be loaded ({error}); "
                 "install `rapidocr` and `onnxruntime`, or set OCR_CROSSCHECK=false"
             ) from None
+
+    def place_missing(self, bgr: Any, lines: list[ParsedLine]) -> list[ParsedLine]:
+        """Lines the engine gave no rectangle for, placed with RapidOCR's detector: the page's
+        text regions are found, the ones no placed line covers are read, and each line gets
+        the run of regions whose reading matches its text (`placing.place`). A line no run
+        matches stays without a place."""
+        if all(line.pieces for line in lines):
+            return lines
+        placed_boxes = [box for line in lines for box in line.pieces]
+        quads = [
+            quad
+            for quad in self._reader.detect(bgr)
+            if not any(covers(box, box_of(quad)) for box in placed_boxes)
+        ]
+        readings = self._reader.read([cut_region(bgr, quad) for quad in quads])
+        regions = [
+            Region(box_of(quad), reading.text)
+            for quad, reading in zip(quads, readings, strict=True)
+        ]
+        taken: set[int] = set()
+        found = []
+        for line in lines:
+            placement = None if line.pieces else place(line.text, regions, taken)
+            if placement is None:
+                found.append(line)
+                continue
+            taken.update(placement.indices)
+            pieces = [regions[index].box for index in placement.indices]
+            found.append(replace(line, box=union(pieces), pieces=pieces, cut=placement.cut))
+        return found
 
     def second_reading(self, bgr: Any, pieces: list[Box]) -> str:
         """RapidOCR's reading of the line's pieces (in the line's order), joined."""
@@ -80,6 +113,15 @@ class CrossChecker:
                 )
             )
         return checked, time.monotonic() - started
+
+
+def covers(box: Box, region: Box) -> bool:
+    """Most (over half) of `region` lies inside `box`."""
+    left, top = max(box[0], region[0]), max(box[1], region[1])
+    right = min(box[0] + box[2], region[0] + region[2])
+    bottom = min(box[1] + box[3], region[1] + region[3])
+    inside = max(0, right - left) * max(0, bottom - top)
+    return inside > 0.5 * region[2] * region[3]
 
 
 def other_readings(shown: str, *readings: str) -> tuple[str, ...]:

@@ -1,0 +1,183 @@
+"""RapidOCR (PP-OCRv6, ONNX models inside the `rapidocr` wheel), as steps the engines combine.
+
+`detect` finds the text regions of a page (four corner points each); `read` reads cut-out
+regions, with a score per character, so a line can be judged by its least sure word.
+Regions are cut from the full-resolution pixels (RapidOCR's own pipeline cuts them from the
+copy it shrank for the detector), straightened along their corner points, and each is read in
+the orientation that scores best when the direction classifier turns it upside down: that
+classifier takes capital letters for upside-down text (BENCHMARKS.md §10).
+Nothing is downloaded at run time: the models are files of the installed package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.models import Box
+
+# Four corner points (x, y), clockwise from the top left of the text.
+Quad = tuple[tuple[float, float], ...]
+
+# The detector settings measured best on real photos (RapidOCR's defaults are 0.5 / 1.6 and a
+# 2000 px limit: they drop whole lines of a curved book page and of small whiteboard text).
+# BENCHMARKS.md §10.
+DETECTOR_PARAMS: dict[str, Any] = {
+    "Det.box_thresh": 0.4,
+    "Det.unclip_ratio": 1.8,
+}
+UPSIDE_DOWN = "180"
+
+
+def rapidocr_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("rapidocr") is not None
+    except ImportError:
+        return False
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One region's text, RapidOCR's score for it (the mean of its characters' scores) and
+    each character's score (empty when the model gave none)."""
+
+    text: str
+    score: float
+    char_scores: tuple[float, ...] = ()
+
+    @property
+    def weakest_word(self) -> float:
+        """The mean score of the least sure word: a line is as sure as its least sure word
+        (one misread word in a long line hardly moves the line's mean)."""
+        if len(self.char_scores) != len(self.text):
+            return self.score
+        weakest = 1.0
+        word: list[float] = []
+        for char, score in zip(f"{self.text} ", (*self.char_scores, 1.0), strict=True):
+            if not char.isspace():
+                word.append(score)
+            elif word:
+                weakest = min(weakest, sum(word) / len(word))
+                word = []
+        return weakest if self.text.strip() else 0.0
+
+
+NOTHING = Reading("", 0.0)
+
+
+def box_of(points: Any) -> Box:
+    """The axis-aligned (x, y, w, h) of a detector quadrilateral (four corner points)."""
+    xs = [float(point[0]) for point in points]
+    ys = [float(point[1]) for point in points]
+    x, y = max(0, round(min(xs))), max(0, round(min(ys)))
+    return x, y, max(1, round(max(xs)) - x), max(1, round(max(ys)) - y)
+
+
+def cut_region(bgr: Any, quad: Quad) -> Any:
+    """The region straightened along its corner points (RapidOCR's own perspective cut; a
+    region much taller than wide is turned to lie flat)."""
+    import numpy as np
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    return get_rotate_crop_image(bgr, np.array(quad, dtype=np.float32))
+
+
+def to_bgr(image: Any) -> Any:
+    """A Pillow image as the BGR uint8 array OpenCV-based engines expect."""
+    import numpy as np
+
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+class RapidReader:
+    """One RapidOCR instance. Every call passes use_det/use_cls/use_rec explicitly: RapidOCR
+    3.x keeps call flags between calls, so a recognition-only call would otherwise make the
+    next page call skip detection."""
+
+    def __init__(self, detector: dict[str, Any] | None = None) -> None:
+        from rapidocr import RapidOCR
+
+        params = {**(DETECTOR_PARAMS if detector is None else detector)}
+        # Any: its result type is a union over call flags that mypy can't narrow.
+        self._engine: Any = RapidOCR(params={**params, "Global.log_level": "warning"})
+
+    def detect(self, bgr: Any) -> list[Quad]:
+        """The text regions of a page, in RapidOCR's order (top to bottom, left to right)."""
+        found = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+        if getattr(found, "boxes", None) is None:
+            return []
+        return [tuple((float(x), float(y)) for x, y in quad) for quad in found.boxes]
+
+    def read(self, crops: Sequence[Any], classify: bool = True) -> list[Reading]:
+        """Each crop's reading (batched). With `classify`, a crop the direction classifier
+        calls upside down is read both ways and the better-scored reading is kept."""
+        usable = [index for index, crop in enumerate(crops) if min(crop.shape[:2]) >= 2]
+        readings = [NOTHING] * len(crops)
+        if not usable:
+            return readings
+        images = [crops[index] for index in usable]
+        flipped: list[int] = []
+        if classify:
+            turned, classes = self._engine.cls_and_rotate(images)
+            flipped = [
+                position
+                for position, (label, _) in enumerate(classes.cls_res)
+                if str(label) == UPSIDE_DOWN
+            ]
+            upright = [images[position] for position in flipped]
+            images = list(turned) + upright
+        found = self._recognize(images)
+        for position, index in enumerate(usable):
+            readings[index] = found[position]
+        for extra, position in enumerate(flipped):
+            other = found[len(usable) + extra]
+            if other.score > readings[usable[position]].score:
+                readings[usable[position]] = other
+        return readings
+
+    def _recognize(self, images: list[Any]) -> list[Reading]:
+        self._engine.update_params(return_word_box=True)
+        result = self._engine.recognize_txt(images)
+        readings = []
+        for text, score, words in zip(result.txts, result.scores, result.word_results, strict=True):
+            scores = tuple(float(value) for value in (getattr(words, "confs", None) or ()))
+            raw = str(text)
+            if len(scores) != len(raw):
+                scores = ()
+            readings.append(_collapsed(Reading(raw, float(score), scores)))
+        return readings
+
+    def read_lines(self, bgr: Any, classify: bool = True) -> list[tuple[Quad, Reading]]:
+        """Detect and read every region: (corner points, reading), in the detector's order;
+        regions read as nothing are left out."""
+        quads = self.detect(bgr)
+        readings = self.read([cut_region(bgr, quad) for quad in quads], classify)
+        pairs = zip(quads, readings, strict=True)
+        return [(quad, reading) for quad, reading in pairs if reading.text]
+
+    def read_crop(self, bgr: Any) -> tuple[str, float]:
+        """Recognition only, on an image holding one line: (text, score)."""
+        (reading,) = self.read([bgr], classify=False)
+        return reading.text, reading.score
+
+
+def _collapsed(reading: Reading) -> Reading:
+    """The reading with runs of whitespace made one space and the ends stripped (character
+    scores kept in step)."""
+    text, scores = reading.text, reading.char_scores
+    kept_text: list[str] = []
+    kept_scores: list[float] = []
+    for index, char in enumerate(text):
+        if char.isspace() and (not kept_text or kept_text[-1] == " "):
+            continue
+        kept_text.append(" " if char.isspace() else char)
+        if scores:
+            kept_scores.append(scores[index])
+    while kept_text and kept_text[-1] == " ":
+        kept_text.pop()
+        if kept_scores:
+            kept_scores.pop()
+    return Reading("".join(kept_text), reading.score, tuple(kept_scores))
