@@ -84,3 +84,15 @@ def test_merged_row_is_not_wrong():
     gt = parse_ground_truth("Bergen\nEssex: *\nDavid\nKevin")
     s = score_image(["Bergen Essex: *", "Davd Kevin", "Bxrgxn Exxex"], gt)
     assert [m.wrong for m in s.matches] == [False, False, True]
+
+
+def test_a_label_written_several_times_takes_one_reading_per_copy():
+    """A diagram's "Package" three times: three readings of it are three right lines, not
+    one line read three times and two lines missed."""
+    gt = parse_ground_truth("Package\nReady\nPackage\nScan\nPackage")
+    s = score_image(["Package", "Package", "Ready", "Scan", "Package"], gt)
+    assert s.cer == 0.0
+    assert s.required_lines_ok == 5
+    s = score_image(["Package", "Ready"], gt)  # two copies missing
+    assert s.required_lines_ok == 2
+    assert s.char_edits == len("\nPackage\nScan\nPackage")
