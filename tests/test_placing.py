@@ -11,7 +11,7 @@ import pytest
 from bot.domain.models import ConfidenceSource
 from bot.ocr.backends.pool import OcrPool
 from bot.ocr.engines.parse import ParsedLine
-from bot.ocr.engines.placing import Region, place, reading_order
+from bot.ocr.engines.placing import Region, place, row_order
 from tests.support.images import BOXLESS_LINE, BOXLESS_ROWS, render_rows
 
 
@@ -86,10 +86,10 @@ def test_a_line_is_placed_on_the_run_of_regions_that_reads_like_it() -> None:
     assert place("Something else entirely", regions) is None
 
 
-def test_reading_order_is_rows_then_left_to_right() -> None:
+def test_regions_are_joined_in_rows_left_to_right() -> None:
     regions = [
         Region((700, 25, 300, 40), "right"),
         Region((20, 120, 300, 40), "second row"),
         Region((20, 20, 150, 40), "left"),
     ]
-    assert reading_order(regions) == [2, 0, 1]
+    assert row_order(regions) == [2, 0, 1]

@@ -89,11 +89,11 @@ class CrossChecker:
         cut: list[bool] | None = None,
     ) -> tuple[list[RecognizedLine], float]:
         """Lines with only the dictionary estimate (ESTIMATE) and a place in the image get a
-        CROSSCHECK confidence combining it with the second reading; `pieces` are each line's
-        boxes (several when the engine made one text line of several of its lines); `cut`
-        says which texts show only the start of their box's line (trial truncation): those
-        are compared with the start of the second reading (`same_start`). Returns the lines
-        and the seconds spent."""
+        CROSSCHECK confidence from how much the second reading agrees with them; `pieces` are
+        each line's boxes (several when the engine made one text line of several of its
+        lines); `cut` says which texts show only the start of their box's line (trial
+        truncation): those are compared with the start of the second reading (`same_start`).
+        Returns the lines and the seconds spent."""
         started = time.monotonic()
         checked = []
         for line, boxes, short in zip(lines, pieces, cut or [False] * len(lines), strict=True):
@@ -102,7 +102,7 @@ class CrossChecker:
                 continue
             second = self.second_reading(bgr, boxes)
             agree = agreement(line.text, same_start(line.text, second) if short else second)
-            confidence = crosschecked(agree, line.confidence)
+            confidence = crosschecked(agree)
             checked.append(
                 RecognizedLine(
                     line.text,

@@ -42,7 +42,7 @@ class Placement:
     cut: bool
 
 
-def reading_order(regions: Sequence[Region]) -> list[int]:
+def row_order(regions: Sequence[Region]) -> list[int]:
     """Indices of `regions` top to bottom, left to right within a row (a region starts a new
     row when its top is below the middle of the row's first region)."""
     by_top = sorted(range(len(regions)), key=lambda i: (regions[i].box[1], regions[i].box[0]))
@@ -74,7 +74,7 @@ def place(text: str, regions: Sequence[Region], taken: set[int] | None = None) -
     if not wanted:
         return None
     taken = taken or set()
-    order = [index for index in reading_order(regions) if index not in taken]
+    order = [index for index in row_order(regions) if index not in taken]
     best: Placement | None = None
     for start in range(len(order)):
         joined = ""

@@ -1,20 +1,25 @@
-"""RapidOCR (PP-OCRv6, ONNX models inside the `rapidocr` wheel): the second engine.
+"""`OCR_ENGINE=rapidocr`: RapidOCR (PP-OCRv6, models inside the `rapidocr` wheel) reads
+the whole page.
 
-Two uses, one reader class: as the primary engine (`OCR_ENGINE=rapidocr`: detect and read a
-whole page) and as the cross-check of Aspose's lines (recognition only, on each line's crop).
-Nothing is downloaded at run time: the default models are files of the installed package.
+The page's regions are found and read (`rapid_reader`), unsure ones read a second time from
+a differently prepared piece (`rereading`), put in reading order (`layout`), and each line's
+confidence says whether it is probably right (`scoring.calibrated`). The same reader also
+cross-checks Aspose's lines (`crosscheck`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
-from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.domain.models import ConfidenceSource, RecognizedLine
 from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
+from bot.ocr.engines.crosscheck import other_readings
+from bot.ocr.engines.layout import reading_order
 from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.engines.rapid_reader import RapidReader, box_of, to_bgr
+from bot.ocr.engines.rereading import second_opinions
 from bot.ocr.engines.scoring import calibrated
 from bot.ocr.images.intake import prepare_for_ocr
 from bot.ocr.images.prepare import prepare_pixels
@@ -24,9 +29,8 @@ log = logging.getLogger(__name__)
 ENGINE_NAME = "rapidocr"
 # OCR_FLATTEN's default for this engine, from the measurement in BENCHMARKS.md.
 FLATTEN_DEFAULT = False
-# The detector settings measured best on real photos (the defaults are 0.5 / 1.6: they drop
-# whole lines of a curved book page and of small whiteboard text). BENCHMARKS.md, "Quality".
-DETECTOR_PARAMS: dict[str, Any] = {"Det.box_thresh": 0.4, "Det.unclip_ratio": 1.8}
+# RapidOCR drops regions it scores under 0.5 (its `text_score`): mostly strokes read as text.
+MIN_SCORE = 0.5
 # What the bundled multilingual PP-OCRv6 model reads, by the bot's (Aspose-style) language
 # codes: Latin-script languages, Chinese and Japanese. The language only picks the dictionary
 # of the confidence estimate; the model is the same.
@@ -38,65 +42,6 @@ LANGUAGES = frozenset(
         "SWE", "SWH", "TGL", "TUR", "UZB", "VIE",
     }
 )  # fmt: skip
-
-
-def rapidocr_installed() -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("rapidocr") is not None
-    except ImportError:
-        return False
-
-
-def box_of(points: Any) -> Box:
-    """The axis-aligned (x, y, w, h) of a detector quadrilateral (four corner points)."""
-    xs = [float(point[0]) for point in points]
-    ys = [float(point[1]) for point in points]
-    x, y = max(0, round(min(xs))), max(0, round(min(ys)))
-    return x, y, max(1, round(max(xs)) - x), max(1, round(max(ys)) - y)
-
-
-class RapidReader:
-    """One RapidOCR instance. Every call passes use_det/use_cls/use_rec explicitly: RapidOCR
-    3.x keeps call flags between calls, so a recognition-only call would otherwise make the
-    next page call skip detection."""
-
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        # Any: its result type is a union over call flags that mypy can't narrow.
-        self._engine: Any = RapidOCR(params={**DETECTOR_PARAMS, "Global.log_level": "warning"})
-
-    def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
-        """Detect and read every line: (text, score, box), top to bottom."""
-        result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
-        if result.boxes is None or result.txts is None:
-            return []
-        found = []
-        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-            text = " ".join(str(text).split())
-            if text:
-                found.append((text, float(score), box_of(points)))
-        return found
-
-    def read_crop(self, bgr: Any) -> tuple[str, float]:
-        """Recognition only, on an image holding one line: (text, score)."""
-        if bgr.shape[0] < 2 or bgr.shape[1] < 2:
-            return "", 0.0
-        result = self._engine(bgr, use_det=False, use_cls=False, use_rec=True)
-        texts = [str(text) for text in (result.txts or ()) if str(text).strip()]
-        scores = [float(score) for score in (result.scores or ())]
-        if not texts:
-            return "", 0.0
-        return " ".join(" ".join(texts).split()), sum(scores) / len(scores) if scores else 0.0
-
-
-def to_bgr(image: Any) -> Any:
-    """A Pillow image as the BGR uint8 array OpenCV-based engines expect."""
-    import numpy as np
-
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
 class RapidEngine:
@@ -139,15 +84,29 @@ class RapidEngine:
         prepared = prepare_for_ocr(image, max_side=self.config.max_side)
         pixels = prepare_pixels(prepared, self._flatten)
         estimator = self._estimator(language)
-        lines = [
-            RecognizedLine(
-                text,
-                calibrated(score, estimator.estimate(text)),
-                ConfidenceSource.CALIBRATED,
-                box,
-            )
-            for text, score, box in self._reader.read_page(to_bgr(pixels))
+        bgr = to_bgr(pixels)
+        found = [
+            (quad, reading)
+            for quad, reading in self._reader.read_lines(bgr)
+            if reading.score >= MIN_SCORE
         ]
+        readings = [reading for _, reading in found]
+        opinions = second_opinions(self._reader, bgr, [quad for quad, _ in found], readings)
+        boxes = [box_of(quad) for quad, _ in found]
+        lines = []
+        for index in reading_order(boxes):
+            reading, opinion = readings[index], opinions[index]
+            lines.append(
+                RecognizedLine(
+                    reading.text,
+                    calibrated(reading.score, estimator.estimate(reading.text), opinion.agreement),
+                    ConfidenceSource.CALIBRATED,
+                    boxes[index],
+                    alternatives=other_readings(
+                        reading.text, *([opinion.other.text] if opinion.other else [])
+                    ),
+                )
+            )
         outcome = OcrOutcome(
             lines=lines,
             trial=False,

@@ -12,7 +12,7 @@ Nothing is downloaded at run time: the models are files of the installed package
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.domain.models import Box
@@ -20,10 +20,15 @@ from bot.domain.models import Box
 # Four corner points (x, y), clockwise from the top left of the text.
 Quad = tuple[tuple[float, float], ...]
 
-# The detector settings measured best on real photos (RapidOCR's defaults are 0.5 / 1.6 and a
-# 2000 px limit: they drop whole lines of a curved book page and of small whiteboard text).
-# BENCHMARKS.md §10.
+# The page detector's settings, measured on the development set (BENCHMARKS.md §10): the
+# page is shrunk to 1280 px on its longer side for the detector (RapidOCR's default shrinks
+# it to 2000 px and enlarges small images to 736 px on the shorter side: handwriting and
+# whiteboard words were cut into pieces more often, and it costs more), boxes kept from 0.4
+# and grown by 1.8 (its defaults 0.5 / 1.6 dropped whole lines of a curved book page and of
+# small whiteboard text).
 DETECTOR_PARAMS: dict[str, Any] = {
+    "Det.limit_type": "max",
+    "Det.limit_side_len": 1280,
     "Det.box_thresh": 0.4,
     "Det.unclip_ratio": 1.8,
 }
@@ -47,6 +52,7 @@ class Reading:
     text: str
     score: float
     char_scores: tuple[float, ...] = ()
+    turned: bool = False  # read upside down (the region's text is rotated by 180°)
 
     @property
     def weakest_word(self) -> float:
@@ -83,6 +89,28 @@ def cut_region(bgr: Any, quad: Quad) -> Any:
     from rapidocr.utils.process_img import get_rotate_crop_image
 
     return get_rotate_crop_image(bgr, np.array(quad, dtype=np.float32))
+
+
+def grown(quad: Quad, share: float) -> Quad:
+    """`quad` grown on every side by `share` of its text's height (its shorter side), along
+    its own edges."""
+    import numpy as np
+
+    points = np.array(quad, dtype=np.float64)
+    along = points[1] - points[0]
+    across = points[3] - points[0]
+    step = share * min(np.linalg.norm(along), np.linalg.norm(across))
+    unit_along = along / max(np.linalg.norm(along), 1e-6)
+    unit_across = across / max(np.linalg.norm(across), 1e-6)
+    moves = np.array(
+        [
+            -unit_along - unit_across,
+            unit_along - unit_across,
+            unit_along + unit_across,
+            -unit_along + unit_across,
+        ]
+    )
+    return tuple((float(x), float(y)) for x, y in (points + step * moves).tolist())
 
 
 def to_bgr(image: Any) -> Any:
@@ -127,15 +155,15 @@ class RapidReader:
                 for position, (label, _) in enumerate(classes.cls_res)
                 if str(label) == UPSIDE_DOWN
             ]
-            upright = [images[position] for position in flipped]
-            images = list(turned) + upright
+            images = list(turned) + [images[position] for position in flipped]
         found = self._recognize(images)
         for position, index in enumerate(usable):
             readings[index] = found[position]
         for extra, position in enumerate(flipped):
-            other = found[len(usable) + extra]
-            if other.score > readings[usable[position]].score:
-                readings[usable[position]] = other
+            index = usable[position]
+            as_turned = replace(readings[index], turned=True)
+            as_is = found[len(usable) + extra]
+            readings[index] = as_is if as_is.score >= as_turned.score else as_turned
         return readings
 
     def _recognize(self, images: list[Any]) -> list[Reading]:

@@ -1,25 +1,35 @@
 """Turning per-line signals into one confidence that tracks whether the line is right.
 
-Measured on 28 real photos and scans with hand-checked ground truth (BENCHMARKS.md, "Quality"):
-the dictionary estimate alone flags most wrong lines but also half the right ones, RapidOCR's
-own score is over-confident, and a second engine re-reading the same region is the strongest
-signal. Each rule below is `min` over signals of a piecewise-linear map `term(x; cut)` that is
-0.75 exactly at the signal's cut-off, so "confidence < 75%" (the default threshold) means "some
-signal is under its cut-off", and the value still orders lines by how far they are from it.
-The cut-offs were chosen on the development set and checked on held-out images.
+Each rule is `min` over signals of a piecewise-linear map `term(x; cut)` that is 0.75 exactly
+at the signal's cut-off, so "confidence < 75%" (the default threshold) means "some signal is
+under its cut-off", and the value still orders lines by how far they are from it. Cut-offs
+were chosen on the development set (../shared/ocr-eval-dev and 6 more whiteboard and
+handwritten photos) and checked on held-out photos (BENCHMARKS.md §10). What was measured:
+
+- **Aspose, cross-checked** (RapidOCR re-reads each line's region): the two readings agreeing
+  within 10% of edits is the signal. On the development set it flags every wrong line at 7%
+  false flags (34 wrong, 28 right); the dictionary estimate on top caught no further wrong
+  line and tripled the false flags (names, code, other languages: 18%), so it is not used.
+- **RapidOCR** (`OCR_ENGINE=rapidocr`): its score (the mean of its characters' scores) under
+  0.94, or the region read again with a margin (`rereading`) giving another text (agreement
+  under 0.9), or the dictionary estimate under 0.2 (only implausible shapes: digits inside
+  words, one letter three times). Development set, 106 wrong and 173 right lines: 95% / 20%
+  (the rule before: score < 0.95 or estimate < 0.4, 92% / 24%). The score of the least sure
+  word instead of the line's did worse (at the same false flags, fewer wrong lines: 83% /
+  19% against 89% / 17%); a score cut alone at 0.94 flags 88%. Handwriting lines read with
+  one or two wrong letters (right by the 10% rule) make most of the false flags.
 """
 
 from __future__ import annotations
 
 # The threshold the cut-offs are tuned for (OCR_CONFIDENCE_THRESHOLD's default, 75%).
 PIVOT = 0.75
-# Aspose primary, cross-checked: the second engine must agree within 10% edits, and the line
-# must not look like noise to the dictionary estimate.
+# Two readings of a line (two engines, or one engine on two pieces) "agree" within 10% edits.
 AGREEMENT_CUT = 0.90
-ESTIMATE_CUT = 0.40
-# RapidOCR primary: its score means "probably right" only from 0.95 up (lines scored 0.90-0.95
-# were right about half the time on held-out photos).
-SCORE_CUT = 0.95
+# RapidOCR's score means "probably right" only from 0.94 up.
+SCORE_CUT = 0.94
+# The dictionary estimate, for RapidOCR lines: only what looks like noise.
+ESTIMATE_CUT = 0.20
 
 
 def term(value: float, cut: float) -> float:
@@ -34,14 +44,22 @@ def term(value: float, cut: float) -> float:
     return PIVOT + (1 - PIVOT) * (value - cut) / (1 - cut)
 
 
-def crosschecked(agreement: float, estimate: float) -> float:
+def crosschecked(agreement: float) -> float:
     """Confidence of a line another engine re-read: `agreement` is 1 - normalised edits."""
-    return round(min(term(agreement, AGREEMENT_CUT), term(estimate, ESTIMATE_CUT)), 3)
+    return round(term(agreement, AGREEMENT_CUT), 3)
 
 
-def calibrated(score: float, estimate: float) -> float:
-    """Confidence of a RapidOCR line from its own score and the dictionary estimate."""
-    return round(min(term(score, SCORE_CUT), term(estimate, ESTIMATE_CUT)), 3)
+def calibrated(score: float, estimate: float, agreement: float = 1.0) -> float:
+    """Confidence of a RapidOCR line from its score, the dictionary estimate and how much
+    its second reading agrees with it (1.0 when it was not read again)."""
+    return round(
+        min(
+            term(score, SCORE_CUT),
+            term(agreement, AGREEMENT_CUT),
+            term(estimate, ESTIMATE_CUT),
+        ),
+        3,
+    )
 
 
 def edit_distance(a: str, b: str) -> int:
