@@ -1,7 +1,7 @@
 """RapidOCR (PP-OCRv6, ONNX models inside the `rapidocr` wheel), as steps the engines combine.
 
 `detect` finds the text regions of a page (four corner points each); `read` reads cut-out
-regions, with a score per character, so a line can be judged by its least sure word.
+regions.
 Regions are cut from the full-resolution pixels (RapidOCR's own pipeline cuts them from the
 copy it shrank for the detector), straightened along their corner points, and each is read in
 the orientation that scores best when the direction classifier turns it upside down: that
@@ -46,29 +46,11 @@ def rapidocr_installed() -> bool:
 
 @dataclass(frozen=True)
 class Reading:
-    """One region's text, RapidOCR's score for it (the mean of its characters' scores) and
-    each character's score (empty when the model gave none)."""
+    """One region's text and RapidOCR's score for it (the mean of its characters' scores)."""
 
     text: str
     score: float
-    char_scores: tuple[float, ...] = ()
     turned: bool = False  # read upside down (the region's text is rotated by 180°)
-
-    @property
-    def weakest_word(self) -> float:
-        """The mean score of the least sure word: a line is as sure as its least sure word
-        (one misread word in a long line hardly moves the line's mean)."""
-        if len(self.char_scores) != len(self.text):
-            return self.score
-        weakest = 1.0
-        word: list[float] = []
-        for char, score in zip(f"{self.text} ", (*self.char_scores, 1.0), strict=True):
-            if not char.isspace():
-                word.append(score)
-            elif word:
-                weakest = min(weakest, sum(word) / len(word))
-                word = []
-        return weakest if self.text.strip() else 0.0
 
 
 NOTHING = Reading("", 0.0)
@@ -141,7 +123,8 @@ class RapidReader:
 
     def read(self, crops: Sequence[Any], classify: bool = True) -> list[Reading]:
         """Each crop's reading (batched). With `classify`, a crop the direction classifier
-        calls upside down is read both ways and the better-scored reading is kept."""
+        calls upside down (however unsure) is read both ways and the better-scored reading
+        is kept: the classifier takes capital letters for upside-down text."""
         usable = [index for index, crop in enumerate(crops) if min(crop.shape[:2]) >= 2]
         readings = [NOTHING] * len(crops)
         if not usable:
@@ -149,34 +132,29 @@ class RapidReader:
         images = [crops[index] for index in usable]
         flipped: list[int] = []
         if classify:
-            turned, classes = self._engine.cls_and_rotate(images)
+            _, classes = self._engine.cls_and_rotate(images)
             flipped = [
                 position
                 for position, (label, _) in enumerate(classes.cls_res)
                 if str(label) == UPSIDE_DOWN
             ]
-            images = list(turned) + [images[position] for position in flipped]
-        found = self._recognize(images)
+        turned = [images[position][::-1, ::-1] for position in flipped]
+        found = self._recognize(images + turned)
         for position, index in enumerate(usable):
             readings[index] = found[position]
         for extra, position in enumerate(flipped):
             index = usable[position]
-            as_turned = replace(readings[index], turned=True)
-            as_is = found[len(usable) + extra]
-            readings[index] = as_is if as_is.score >= as_turned.score else as_turned
+            other = replace(found[len(usable) + extra], turned=True)
+            if other.score > readings[index].score:
+                readings[index] = other
         return readings
 
     def _recognize(self, images: list[Any]) -> list[Reading]:
-        self._engine.update_params(return_word_box=True)
         result = self._engine.recognize_txt(images)
-        readings = []
-        for text, score, words in zip(result.txts, result.scores, result.word_results, strict=True):
-            scores = tuple(float(value) for value in (getattr(words, "confs", None) or ()))
-            raw = str(text)
-            if len(scores) != len(raw):
-                scores = ()
-            readings.append(_collapsed(Reading(raw, float(score), scores)))
-        return readings
+        return [
+            Reading(" ".join(str(text).split()), float(score))
+            for text, score in zip(result.txts, result.scores, strict=True)
+        ]
 
     def read_lines(self, bgr: Any, classify: bool = True) -> list[tuple[Quad, Reading]]:
         """Detect and read every region: (corner points, reading), in the detector's order;
@@ -190,22 +168,3 @@ class RapidReader:
         """Recognition only, on an image holding one line: (text, score)."""
         (reading,) = self.read([bgr], classify=False)
         return reading.text, reading.score
-
-
-def _collapsed(reading: Reading) -> Reading:
-    """The reading with runs of whitespace made one space and the ends stripped (character
-    scores kept in step)."""
-    text, scores = reading.text, reading.char_scores
-    kept_text: list[str] = []
-    kept_scores: list[float] = []
-    for index, char in enumerate(text):
-        if char.isspace() and (not kept_text or kept_text[-1] == " "):
-            continue
-        kept_text.append(" " if char.isspace() else char)
-        if scores:
-            kept_scores.append(scores[index])
-    while kept_text and kept_text[-1] == " ":
-        kept_text.pop()
-        if kept_scores:
-            kept_scores.pop()
-    return Reading("".join(kept_text), reading.score, tuple(kept_scores))
