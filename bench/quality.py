@@ -95,6 +95,7 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> list[dict[st
                         "confidence": line.confidence,
                         "source": str(line.confidence_source),
                         "box": line.box,
+                        "alternatives": list(getattr(line, "alternatives", ())),
                     }
                     for line in outcome.lines
                 ],
