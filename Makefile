@@ -11,7 +11,7 @@ LOCALES := bot/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint format bench bench-quality bench-pieces clean translations
+.PHONY: setup run test lint format bench bench-quality bench-pieces bench-webapp clean translations
 
 setup: $(STAMP) $(OPENSSL) $(COMPILED)
 
@@ -68,6 +68,10 @@ bench-quality: setup
 # What review prompts with the line's piece of the photo cost: make bench-pieces FOLDERS="dir"
 bench-pieces: setup
 	$(PY) -m bench.pieces $(FOLDERS)
+
+# The Mini App editor: page load and save round trip for a 50-line note (needs /usr/bin/chromium)
+bench-webapp: setup
+	$(PY) -m bench.webapp
 
 clean:
 	rm -rf $(VENV) vendor

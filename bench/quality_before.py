@@ -63,10 +63,10 @@ def checkout(ref: str, into: Path) -> Path:
 
 def read_in(
     tree: Path,
-    reader: Callable[..., list[dict[str, Any]]],
+    reader: Callable[..., dict[str, Any]],
     config: EngineConfig,
     images: list[dict[str, str]],
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     """`reader(config, images)` run in a child process whose `bot` package is `tree`'s."""
     code = (
         "from __future__ import annotations\nimport time\nfrom pathlib import Path\n"
@@ -91,5 +91,5 @@ def read_in(
     )
     if run.returncode != 0:
         raise RuntimeError(f"the baseline run failed: {run.stderr[-2000:]}")
-    read: list[dict[str, Any]] = json.loads(answer.read_text())
+    read: dict[str, Any] = json.loads(answer.read_text())
     return read

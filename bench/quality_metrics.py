@@ -31,6 +31,15 @@ Definitions implemented here (all distances are character Levenshtein distances 
   per recognised line and a threshold ``t``, a line is *flagged* when ``confidence < t``;
   flag recall = flagged wrong / all wrong; false-flag rate = flagged correct / all correct.
 
+* **Diacritics** (for Vietnamese and other languages with marked letters).  A *marked*
+  letter is one that is not its own base letter (``ợ`` → ``o``, ``Đ`` → ``D``, ``é`` → ``e``).
+  The reordered text is aligned to the reference on base letters (marks stripped from both);
+  **marked letters right** = reference marked letters read exactly / all reference marked
+  letters; **marks right where the letter was read** = the same among the reference marked
+  letters whose base letter was read (aligned to an equal base letter), so a dropped letter
+  does not count there; **base CER** = CER with every mark stripped from both sides (what
+  is left when diacritics are forgiven).
+
 Text is compared after collapsing runs of whitespace and stripping; case and punctuation
 count.  Pure Python plus ``rapidfuzz`` (C Levenshtein) for speed.
 """
@@ -44,6 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
+
+from bot.ocr.engines.vietnamese import base_letter, is_marked
 
 OPTIONAL_PREFIX = "~ "
 WRONG_LINE_THRESHOLD = 0.10
@@ -138,6 +149,44 @@ def composite_distance(rec: str, runs: Sequence[str]) -> float:
         for i in range(j):
             best[j] = min(best[j], best[i] + cost[(i, j)])
     return min(1.0, best[n] / len(rec))
+
+
+# --------------------------------------------------------------------------- diacritics
+def base_text(text: str) -> str:
+    """The text with every letter's marks stripped (same length as ``text``)."""
+    return "".join(base_letter(char) for char in text)
+
+
+@dataclass(frozen=True)
+class MarkCounts:
+    """How a reference's marked letters were read (see the module docstring)."""
+
+    marked: int = 0  # marked letters in the reference
+    right: int = 0  # ... read exactly
+    base_read: int = 0  # ... whose base letter was read
+    base_read_right: int = 0  # ... of those, read with the right marks
+    base_edits: int = 0  # edit distance with every mark stripped
+
+
+def mark_counts(recognised: str, reference: str) -> MarkCounts:
+    """Align on base letters, then check each reference marked letter's reading."""
+    rec_base, ref_base = base_text(recognised), base_text(reference)
+    marked = right = base_read = base_read_right = 0
+    read_at: dict[int, int] = {}
+    for tag, ref_start, ref_end, rec_start, _rec_end in Levenshtein.opcodes(ref_base, rec_base):
+        if tag == "equal":
+            for offset in range(ref_end - ref_start):
+                read_at[ref_start + offset] = rec_start + offset
+    for index, char in enumerate(reference):
+        if not is_marked(char):
+            continue
+        marked += 1
+        if index in read_at:
+            base_read += 1
+            if recognised[read_at[index]] == char:
+                right += 1
+                base_read_right += 1
+    return MarkCounts(marked, right, base_read, base_read_right, edit_distance(rec_base, ref_base))
 
 
 # --------------------------------------------------------------------------- ground truth
@@ -238,6 +287,7 @@ class ImageScore:
     matches: list[LineMatch] = field(default_factory=list)
     reordered: str = ""
     reference: str = ""
+    marks: MarkCounts = field(default_factory=MarkCounts)
 
     @property
     def cer(self) -> float:
@@ -314,6 +364,7 @@ def score_image(
         matches=matches,
         reordered=reordered,
         reference=reference,
+        marks=mark_counts(reordered, reference),
     )
 
 
@@ -330,6 +381,10 @@ class Aggregate:
     lines_ok_share: float  # pooled over required GT lines
     returned_cer: float = 0.0  # edits inside returned lines / returned characters (pooled)
     returned_share: float = 0.0  # returned characters / reference characters (pooled)
+    marked_letters: int = 0  # reference letters with diacritics (pooled)
+    marked_right: float = 0.0  # share of them read exactly
+    marks_right_where_read: float = 0.0  # share right among those whose base letter was read
+    base_cer: float = 0.0  # pooled CER with every mark stripped
 
 
 def aggregate(scores: Iterable[ImageScore]) -> Aggregate:
@@ -350,6 +405,14 @@ def aggregate(scores: Iterable[ImageScore]) -> Aggregate:
         lines_ok_share=ro / rl if rl else 0.0,
         returned_cer=(sum(x.returned_edits for x in s) / rc) if rc else 0.0,
         returned_share=rc / ct if ct else 0.0,
+        marked_letters=(marked := sum(x.marks.marked for x in s)),
+        marked_right=sum(x.marks.right for x in s) / marked if marked else 0.0,
+        marks_right_where_read=(
+            sum(x.marks.base_read_right for x in s) / base_read
+            if (base_read := sum(x.marks.base_read for x in s))
+            else 0.0
+        ),
+        base_cer=sum(x.marks.base_edits for x in s) / ct if ct else 0.0,
     )
 
 

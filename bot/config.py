@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
@@ -34,6 +35,16 @@ def _int_set(value: str) -> frozenset[int]:
     return frozenset(int(part) for part in value.replace(",", " ").split())
 
 
+def _webapp_url(value: str) -> str:
+    """The Mini App's public address: HTTPS (Telegram opens nothing else), with a host, no
+    query or fragment; its path ends in '/' so the page's relative links stay under it."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(value)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit(("https", parts.netloc, path, "", ""))
+
+
 OCR_BACKENDS = ("local", "celery")
 OCR_ENGINES = ("aspose", "rapidocr")
 
@@ -53,6 +64,10 @@ class Settings:
     # redis://[:password@]host:port/db, for "celery"; out of repr: it may hold a password
     ocr_broker_url: str | None = field(default=None, repr=False)
     ocr_max_in_flight: int = 8  # "celery": photos submitted to the queue and not yet answered
+    ocr_result_ttl_s: int = 600  # "celery": how long Redis keeps an answer nobody has read
+    # Seconds a photo may wait for OCR before its sender is told why (the queue unreachable,
+    # no worker running); kept under the 30 s the bot waits for Redis before trying again.
+    ocr_delay_notice_s: float = 25.0
     ocr_engine: str = "aspose"  # "aspose" or "rapidocr"
     ocr_crosscheck: bool | None = None  # None: on when RapidOCR is installed
     ocr_flatten: bool | None = None  # None: the engine's measured default
@@ -71,9 +86,15 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     album_window_s: float = 1.5
     webhook_url: str | None = None
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
     webhook_secret: str | None = None
+    # The bot's one HTTP server: the Mini App, /healthz, /metrics and, in webhook mode, updates.
+    http_listen: str = "0.0.0.0"
+    http_port: int = 8080  # 0: any free port (tests), logged at start
+    webapp_url: str | None = None  # the page's public HTTPS address; None: no Edit button
+    webapp_max_age_s: float = 86400.0  # how old a Mini App's initData may be
+    webapp_cache_dir: Path = Path("data/page-cache")
+    webapp_cache_mb: float = 200.0  # the page images cached on disk, least recently used out
+    review_prompts_max: int = 5  # more flagged lines: one message with the Edit button
 
     @classmethod
     def from_env(
@@ -140,12 +161,34 @@ class Settings:
         max_in_flight = convert("OCR_MAX_IN_FLIGHT", int, 8)
         if max_in_flight < 1:
             raise ConfigError(f"OCR_MAX_IN_FLIGHT={max_in_flight} must be at least 1")
+        result_ttl = convert("OCR_RESULT_TTL_S", int, 600)
+        if result_ttl < 60:
+            raise ConfigError(f"OCR_RESULT_TTL_S={result_ttl} must be at least 60")
+        delay_notice = convert("OCR_DELAY_NOTICE_S", float, 25.0)
+        if not 0 < delay_notice <= 3600:
+            raise ConfigError(f"OCR_DELAY_NOTICE_S={delay_notice} must be between 0 and 3600")
         engine = (get("OCR_ENGINE") or "aspose").lower()
         if engine not in OCR_ENGINES:
             raise ConfigError(f"OCR_ENGINE={engine!r} must be one of {', '.join(OCR_ENGINES)}")
         recheck = convert("ASPOSE_MODEL_RECHECK_S", float, 3600.0)
         if recheck < 0:
             raise ConfigError(f"ASPOSE_MODEL_RECHECK_S={recheck} must not be negative")
+        webhook_url = get("WEBHOOK_URL")
+        # One server for everything: WEBAPP_LISTEN/WEBAPP_PORT, or the older WEBHOOK_ names
+        # (a webhook set up before the Mini App keeps its port, 8443 by default).
+        port = convert("WEBAPP_PORT", int, None)
+        port = convert("WEBHOOK_PORT", int, None) if port is None else port
+        port = (8443 if webhook_url else 8080) if port is None else port
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"WEBAPP_PORT={port} is not a port number")
+        webapp_url = convert("WEBAPP_URL", _webapp_url, None)
+        max_age = convert("WEBAPP_MAX_AGE_S", float, 86400.0)
+        cache_mb = convert("WEBAPP_CACHE_MB", float, 200.0)
+        prompts_max = convert("REVIEW_PROMPTS_MAX", int, 5)
+        if max_age <= 0 or cache_mb <= 0:
+            raise ConfigError("WEBAPP_MAX_AGE_S and WEBAPP_CACHE_MB must be positive")
+        if prompts_max < 0:
+            raise ConfigError(f"REVIEW_PROMPTS_MAX={prompts_max} must not be negative")
         max_pending = convert("MAX_PENDING_PER_USER", int, 3)
         max_queue = convert("MAX_QUEUE", int, 100)
         if max_pending < 1 or max_queue < 1:
@@ -164,6 +207,8 @@ class Settings:
             ocr_backend=backend,
             ocr_broker_url=broker_url,
             ocr_max_in_flight=max_in_flight,
+            ocr_result_ttl_s=result_ttl,
+            ocr_delay_notice_s=delay_notice,
             ocr_engine=engine,
             ocr_crosscheck=convert("OCR_CROSSCHECK", _truthy, None),
             ocr_flatten=convert("OCR_FLATTEN", _truthy, None),
@@ -179,8 +224,13 @@ class Settings:
             allowed_user_ids=convert("ALLOWED_USER_IDS", _int_set, frozenset()),
             admin_user_ids=convert("ADMIN_USER_IDS", _int_set, frozenset()),
             max_image_pixels=convert("MAX_IMAGE_PIXELS", int, 40_000_000),
-            webhook_url=get("WEBHOOK_URL"),
-            webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
-            webhook_port=convert("WEBHOOK_PORT", int, 8443),
+            webhook_url=webhook_url,
             webhook_secret=get("WEBHOOK_SECRET"),
+            http_listen=get("WEBAPP_LISTEN") or get("WEBHOOK_LISTEN") or "0.0.0.0",
+            http_port=port,
+            webapp_url=webapp_url,
+            webapp_max_age_s=max_age,
+            webapp_cache_dir=Path(get("WEBAPP_CACHE_DIR") or "data/page-cache"),
+            webapp_cache_mb=cache_mb,
+            review_prompts_max=prompts_max,
         )

@@ -102,3 +102,13 @@ def test_the_pieces_benchmark_prints_both_tables() -> None:
     run = bench_module("bench.pieces", "--quick", "--engines", "rapidocr")
     assert "In the OCR worker" in run.stdout
     assert "photo + caption" in run.stdout
+
+
+def test_the_editor_benchmark_prints_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "webapp.json"
+    run = bench_module("bench.webapp", "--quick", "--lines", "10", "--out", str(out))
+    assert "Mini App editor" in run.stdout
+    results = json.loads(out.read_text())["webapp"]
+    assert results["fields_on_page"] == 10
+    assert results["save_round_trip_ms"]["n"] == 3
+    assert results["load_interactive_ms"]["p50"] > 0

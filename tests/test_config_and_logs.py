@@ -106,3 +106,44 @@ def test_token_is_redacted_from_messages_args_and_tracebacks() -> None:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     record_filter.filter(record)
     assert TOKEN not in (record.exc_text or "")
+
+
+def test_the_http_server_and_editor_settings() -> None:
+    def settings(**env: str) -> Settings:
+        return Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=None)
+
+    assert (settings().http_listen, settings().http_port, settings().webapp_url) == (
+        "0.0.0.0",
+        8080,
+        None,
+    )
+    hook = "https://bot.example.com/hook"
+    assert settings(WEBHOOK_URL=hook).http_port == 8443  # where a webhook listened before
+    assert settings(WEBHOOK_URL=hook, WEBHOOK_PORT="9000").http_port == 9000  # the older name
+    assert settings(WEBHOOK_PORT="9000", WEBAPP_PORT="9100").http_port == 9100
+    assert settings(WEBHOOK_LISTEN="127.0.0.1").http_listen == "127.0.0.1"
+    assert settings(WEBAPP_PORT="0").http_port == 0
+    url = settings(WEBAPP_URL="https://notes.example.com/app").webapp_url
+    assert url == "https://notes.example.com/app/"  # the page's relative links stay under it
+    assert (
+        settings(WEBAPP_URL="https://notes.example.com").webapp_url == "https://notes.example.com/"
+    )
+    assert settings().review_prompts_max == 5
+    assert settings().webapp_max_age_s == 86400
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WEBAPP_URL": "http://notes.example.com/"}, "WEBAPP_URL"),
+        ({"WEBAPP_URL": "https:///nohost"}, "WEBAPP_URL"),
+        ({"WEBAPP_URL": "https://notes.example.com/?a=1"}, "WEBAPP_URL"),
+        ({"WEBAPP_PORT": "70000"}, "not a port number"),
+        ({"WEBAPP_MAX_AGE_S": "0"}, "must be positive"),
+        ({"WEBAPP_CACHE_MB": "-1"}, "must be positive"),
+        ({"REVIEW_PROMPTS_MAX": "-1"}, "must not be negative"),
+    ],
+)
+def test_bad_editor_settings_are_one_line_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, **env}, env_file=None)

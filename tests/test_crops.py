@@ -47,6 +47,28 @@ def test_a_long_thin_line_is_made_tall_enough_for_telegram() -> None:
     assert piece.width + piece.height <= 10_000
 
 
+def test_a_long_line_on_a_thin_image_is_padded_with_its_background() -> None:
+    """Issue 19.1: a 2400×70 image of one long line can't give a 20:1 piece from its own
+    pixels: the piece is padded beyond the image's edge with the page's colour."""
+    page = Image.new("RGB", (2400, 70), (250, 248, 240))
+    page.paste((0, 0, 0), (20, 20, 2380, 58))  # the "line": a black band
+    piece = opened(cut(page, (20, 20, 2360, 38)) or b"")
+    assert max(piece.size) / min(piece.size) <= MAX_RATIO
+    assert piece.width + piece.height <= 10_000
+    corner = piece.getpixel((1, 1))
+    assert all(abs(a - b) <= 8 for a, b in zip(corner, (250, 248, 240), strict=True))
+    middle = piece.getpixel((piece.width // 2, piece.height // 2))
+    assert max(middle) < 60  # the line itself, in the middle
+
+
+@pytest.mark.parametrize("size", [(4000, 30), (30, 4000), (2561, 129)])
+def test_every_piece_is_within_telegrams_photo_limits(size: tuple[int, int]) -> None:
+    page = Image.new("L", size, 255)
+    piece = opened(cut(page, (0, 0, *size)) or b"")
+    assert max(piece.size) / min(piece.size) <= MAX_RATIO
+    assert piece.width + piece.height <= 10_000
+
+
 def test_boxes_outside_or_empty_give_nothing() -> None:
     page = Image.new("L", (100, 100), 255)
     assert cut(page, (200, 200, 50, 10)) is None

@@ -70,3 +70,27 @@ async def test_lang_offers_rapidocr_languages_and_refuses_others(
     assert "German (DEU)" in plain(german)
     assert "Russian (RUS)" in plain(refused)
     assert language == "DEU"
+
+
+VIETNAMESE_NOTE = ["Chợ Sủi Phú Thị", "HÓA ĐƠN BÁN HÀNG", "Đinh Tiên Hoàng"]
+
+
+async def test_a_vietnamese_users_photo_comes_back_with_its_diacritics(
+    telegram, settings_for, rapid_pool
+):
+    """Lan's Telegram app is in Vietnamese, so her photos are read as VIE: the Vietnamese line
+    recognizer keeps the marks PP-OCRv6 drops ("Ch Si Phú Th"), and the lines are sure."""
+    lan = 4004
+    telegram.user(lan, "Lan", language_code="vi")
+    async with running_bot(settings_for(telegram, ocr_engine="rapidocr"), rapid_pool) as app:
+        storage = app.bot_data.services.storage
+        telegram.send_photo(lan, render_note(VIETNAMESE_NOTE))
+        result = await telegram.wait_for_message(
+            lan, lambda m: "Ghi chú #" in plain(m), timeout=OCR_TIMEOUT
+        )
+        notes = [note async for note in storage.notes.every(lan)]
+    assert plain(result).split("\n")[1:4] == VIETNAMESE_NOTE
+    assert not any(buttons(m) for m in telegram.bot_messages(lan))  # nothing to review
+    [note] = notes
+    assert [line.text for line in note.lines] == VIETNAMESE_NOTE
+    assert {line.confidence_source for line in note.lines} == {ConfidenceSource.CROSSCHECK}

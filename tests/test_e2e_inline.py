@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.domain.models import ConfidenceSource, LineDraft, LineState
+from tests.support.fake_telegram import buttons, shown, utf16_len
 from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
@@ -89,6 +90,26 @@ async def test_inline_results_page_and_long_notes_fit(telegram, settings_for, oc
     assert len(text) <= 4096
     assert text.startswith("line 0 ")
     assert text.endswith("[… the rest of this note is in the bot's chat]")
+
+
+async def test_titles_are_bounded_as_telegram_counts_them(telegram, settings_for, ocr_pool):
+    """Issue 19.4: a note whose first line is 1,000 emoji (2,000 UTF-16 units): its inline
+    result's title stays within 100 units, its description within ~220, its /notes button's
+    title within 40, each shortened visibly."""
+    async with running_bot(settings_for(telegram), ocr_pool) as app:
+        note = await seed(app, ALICE, "😀" * 1000, "second line")
+        answer = await ask(telegram, ALICE, "")
+        telegram.send_text(ALICE, "/notes")
+        listing = await telegram.wait_for_message(ALICE, lambda m: "Your notes" in shown(m))
+    (result,) = answer["results"]
+    assert result["title"].startswith(f"#{note.id} · 😀")
+    assert result["title"].endswith("…")
+    assert utf16_len(result["title"]) <= 100
+    assert utf16_len(result["description"]) <= 230
+    ((label, _),) = [b for b in buttons(listing) if b[0].startswith(f"#{note.id} ")]
+    assert label.endswith("😀…")
+    title = label.split(" · ", 2)[2]
+    assert utf16_len(title) <= 40
 
 
 async def test_inline_answers_in_the_users_language_and_respects_the_allowlist(

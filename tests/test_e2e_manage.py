@@ -9,12 +9,13 @@ engine; /threshold is checked on a real photo.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from bot.domain.models import ConfidenceSource, LineDraft, LineState
 from tests.support.fake_telegram import FakeTelegram, buttons, shown
-from tests.support.images import UNSURE_LINES, render_note
+from tests.support.images import NOTE_LINES, UNSURE_LINES, render_note
 from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
@@ -372,6 +373,44 @@ async def test_stats_are_for_admins_only(telegram, settings_for, ocr_pool):
     assert "Notes: 2 (3 lines)" in plain(stats)
     assert "Engine:" in plain(stats)
     assert "p95" in plain(stats)
+
+
+async def test_stats_show_waiting_and_reading_apart(telegram, settings_for, ocr_pool):
+    """OCR time as the bot sees it includes the wait for a free worker: /stats shows that
+    wait and the engine's own reading time apart."""
+    settings = settings_for(telegram, admin_user_ids=frozenset({ADMIN}))
+    async with running_bot(settings, ocr_pool):
+        telegram.send_photo(ADMIN, render_note(NOTE_LINES))
+        await telegram.wait_for_message(ADMIN, lambda m: "Note #" in plain(m), timeout=90)
+        stats = await command(telegram, ADMIN, "/stats", "Bot statistics")
+    figures = re.search(
+        r"waiting p50 ([\d.]+) s, p95 [\d.]+ s; reading p50 ([\d.]+) s, p95 [\d.]+ s",
+        plain(stats),
+    )
+    assert figures is not None, plain(stats)
+    assert float(figures.group(2)) > 0  # the engine's time
+
+
+async def test_stats_name_the_engine_and_its_mode(telegram, settings_for, ocr_pool, rapid_pool):
+    """Issue 19: RapidOCR is named (it has no license, so never "licensed"); Aspose with its
+    mode, once known; in the admin's language."""
+    admin_vi = ADMIN + 1
+    telegram.user(admin_vi, language_code="vi")
+    admins = frozenset({ADMIN, admin_vi})
+    rapid = settings_for(telegram, admin_user_ids=admins, ocr_engine="rapidocr")
+    async with running_bot(rapid, rapid_pool):
+        english = await command(telegram, ADMIN, "/stats", "Bot statistics")
+        vietnamese = await command(telegram, admin_vi, "/stats", "RapidOCR")
+    await ocr_pool.warm_up()  # the trial engine here: its mode is known from now on
+    async with running_bot(settings_for(telegram, admin_user_ids=admins), ocr_pool):
+        aspose = await command(telegram, ADMIN, "/stats", "Bot statistics")
+        aspose_vi = await command(telegram, admin_vi, "/stats", "Aspose")
+    assert "Engine: RapidOCR;" in plain(english)
+    assert "licensed" not in plain(english)
+    assert "Bot statistics" not in plain(vietnamese)
+    mode = "licensed" if ocr_pool.licensed else "trial"
+    assert f"Engine: Aspose ({mode});" in plain(aspose)
+    assert f"Aspose ({mode})" not in plain(aspose_vi)  # the mode in Vietnamese
 
 
 async def test_unknown_command_and_long_note_view(telegram, settings_for, ocr_pool):

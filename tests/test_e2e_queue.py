@@ -7,6 +7,7 @@ The promise in every test: each photo gets exactly one note, and nothing is left
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sqlite3
 import time
@@ -157,6 +158,8 @@ async def test_photos_from_several_users_through_two_workers(
     assert two.matches("event=ocr_task_done")
     assert f"ocr-{one.process.pid}@" in stats
     assert f"ocr-{two.process.pid}@" in stats
+    # OCR time with the queue's wait apart from the engine's reading.
+    assert re.search(r"waiting p50 [\d.]+ s, p95 [\d.]+ s; reading p50 [\d.]+ s", stats), stats
     # A worker sees no token, and logs no user text.
     for log in (one.log.read_text(), two.log.read_text()):
         assert TOKEN not in log

@@ -17,6 +17,7 @@ from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
@@ -29,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.support.fake_telegram import FakeTelegram, buttons
+from tests.support.fake_telegram import FakeTelegram, buttons, web_app_url
 
 pytestmark = pytest.mark.asyncio
 ALICE, BOB = 1001, 2002
@@ -176,6 +177,23 @@ async def test_telegram_limits_are_enforced(tg: FakeTelegram):
             await bot.send_message(BOB, "never wrote to the bot")
 
 
+async def test_mini_app_buttons_need_https_and_a_private_chat(tg: FakeTelegram):
+    tg.send_text(ALICE, "hi")
+    tg.send_text(ALICE, "@fake_test_bot hi", chat_id=-42, chat_type="group")
+    editor = InlineKeyboardButton("Edit", web_app=WebAppInfo("https://notes.example.test/?note=1"))
+    plain = InlineKeyboardButton("Edit", web_app=WebAppInfo("http://notes.example.test/"))
+    async with running(tg) as app:
+        bot = app.bot
+        sent = await bot.send_message(ALICE, "note", reply_markup=InlineKeyboardMarkup([[editor]]))
+        with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
+            await bot.send_message(-42, "note", reply_markup=InlineKeyboardMarkup([[editor]]))
+        with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
+            await bot.send_message(ALICE, "note", reply_markup=InlineKeyboardMarkup([[plain]]))
+    stored = tg.find_bot_message(ALICE, lambda m: m["message_id"] == sent.message_id)
+    assert web_app_url(stored) == "https://notes.example.test/?note=1"
+    assert buttons(stored) == [("Edit", "https://notes.example.test/?note=1")]
+
+
 @pytest.mark.asyncio
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter's own
 async def test_429_injection_raises_retry_after(tg: FakeTelegram):
@@ -187,6 +205,33 @@ async def test_429_injection_raises_retry_after(tg: FakeTelegram):
         assert "Retry in 3 seconds" in str(caught.value)
         await app.bot.send_message(ALICE, "second")
     assert [m["text"] for m in tg.bot_messages(ALICE)][-1] == "second"
+
+
+@pytest.mark.asyncio
+async def test_reactions_and_refusals_for_good(tg: FakeTelegram):
+    """A bot reacts with one emoji of Telegram's list, where reactions are on; a 400 can be
+    injected with Telegram's description (a refusal for good, unlike a 5xx)."""
+    photo = tg.send_photo(ALICE, png(40, 40))
+    tg.send_photo(BOB, png(40, 40), chat_id=-77)
+    tg.no_reactions.add(-77)
+    async with running(tg) as app:
+        bot = app.bot
+        assert await bot.set_message_reaction(ALICE, photo["message_id"], "👎")
+        with pytest.raises(BadRequest, match=r"(?i)reaction_invalid"):
+            await bot.set_message_reaction(ALICE, photo["message_id"], "🦆")
+        with pytest.raises(BadRequest, match=r"(?i)reaction_invalid"):
+            await bot.set_message_reaction(-77, 1, "👎")
+        tg.fail_next("sendPhoto", count=1, status=400, description="PHOTO_INVALID_DIMENSIONS")
+        with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+            await bot.send_photo(ALICE, png(40, 40))
+        await bot.send_photo(ALICE, png(40, 40))
+        with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+            await bot.send_photo(ALICE, png(2100, 100))  # 21:1
+    stored = tg.message(ALICE, photo["message_id"])
+    assert stored is not None
+    assert stored["bot_reactions"] == ["👎"]
+    assert len(tg.photos) == 1  # the one that went through
+    assert len(tg.sent_at[ALICE]) == len(tg.bot_messages(ALICE))  # each message's time
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,7 @@ from PIL import Image
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH as EN
 from bot.domain.models import ImageFlaw
-from bot.ocr.images.intake import ImageRejected, inspect_image, normalize_for_ocr
+from bot.ocr.images.intake import ImageRejected, inspect_image, normalize_for_ocr, prepare_for_ocr
 from tests.support.images import render_note
 
 LIMIT = 40_000_000
@@ -98,3 +98,14 @@ def test_normalize_applies_exif_rotation_and_downscales() -> None:
         assert upright.format == "PNG"
     with Image.open(io.BytesIO(normalize_for_ocr(render_note(["Hi"]), max_side=600))) as small:
         assert max(small.size) == 600
+
+
+def test_a_strip_is_downscaled_by_its_short_side() -> None:
+    """Scaled by its long side, a 20000×60 strip of text would be 2560×8: nothing left to read.
+    A strip keeps at least max_side / STRIP_RATIO of its short side."""
+    tape = encode(Image.new("RGB", (20_000, 60), "white"), "PNG")
+    assert prepare_for_ocr(tape).size == (20_000, 60)
+    wide = encode(Image.new("RGB", (20_000, 1_000), "white"), "PNG")
+    assert prepare_for_ocr(wide).size == (3200, 160)  # 2560 / 16 = 160 px high
+    page = encode(Image.new("RGB", (4_000, 3_000), "white"), "PNG")
+    assert prepare_for_ocr(page).size == (2560, 1920)  # a page: by its long side, as before

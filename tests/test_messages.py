@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from bot.domain import messages
 from bot.domain.i18n import ENGLISH as EN
+from bot.domain.lengths import prefix_within, shorten, telegram_length
 from bot.domain.models import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -20,10 +21,13 @@ from bot.domain.models import (
 )
 from bot.domain.paging import Page
 from bot.telegram.text import (
+    CAPTION_LIMIT,
     MAX_SPLIT_MESSAGES,
     TELEGRAM_TEXT_LIMIT,
     fit,
     fit_one,
+    rendered_length,
+    shorten_html,
     split_for_telegram,
     utf16_len,
 )
@@ -186,3 +190,29 @@ def test_one_message_is_cut_at_a_line_with_a_notice_counting_as_telegram_does() 
     kept = plain.split("\n")[1:-1]
     assert kept == lines[: len(kept)]  # whole lines, in order
     assert messages.shared_note(EN, note_with([])).body == "(empty)"
+
+
+def test_html_too_long_for_one_caption_is_shortened_visibly_with_its_tags_closed() -> None:
+    """Issue 19.3: a caption (1,024 units) or an edit can't be split: what doesn't fit is cut,
+    ending with "…", counted after Telegram parses the HTML (`&lt;` is one unit, an emoji
+    two), and still valid HTML."""
+    prompt = "❓ Line 1 · 40%\n<code>" + html.escape("<b> & " + "😀" * 800) + "</code>"
+    assert rendered_length(prompt) > CAPTION_LIMIT
+    short = shorten_html(prompt, CAPTION_LIMIT)
+    assert rendered_length(short) <= CAPTION_LIMIT
+    assert rendered_length(short) >= CAPTION_LIMIT - 2  # as much as fits
+    assert short.startswith("❓ Line 1 · 40%\n<code>&lt;b&gt; &amp; 😀")
+    assert short.endswith("😀…</code>")
+    assert shorten_html("<b>fits</b> &amp; more", CAPTION_LIMIT) == "<b>fits</b> &amp; more"
+    nested = shorten_html("<b>bold <i>" + "x" * 50 + "</i></b> tail", 20)
+    assert nested == "<b>bold <i>" + "x" * 14 + "…</i></b>"
+
+
+def test_one_length_everywhere_telegrams() -> None:
+    assert telegram_length("a😀é") == 4
+    assert shorten("😀" * 10, 5) == "😀😀…"
+    assert shorten("abc", 3) == "abc"
+    assert prefix_within("😀😀", 3) == "😀"  # never half an emoji
+    long_prompt = replace(make_line(0, "😀" * 1000, LineState.PENDING), text="😀" * 1000)
+    assert rendered_length(messages.review_prompt(EN, long_prompt)) <= CAPTION_LIMIT
+    assert rendered_length(messages.review_done(EN, long_prompt)) <= CAPTION_LIMIT

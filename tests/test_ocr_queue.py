@@ -71,7 +71,8 @@ async def test_a_worker_reads_an_image_as_the_local_pool_does(
     assert (remote.trial, remote.model) == (local.trial, local.model)
     assert backend.licensed is (not remote.trial)
     assert backend.in_flight == 0
-    assert len(backend.durations) == 1
+    assert len(backend.timings.reading) == 1
+    assert len(backend.timings.waiting) == 1
 
 
 async def test_pieces_of_the_photo_come_back_as_from_the_local_pool(

@@ -2,9 +2,11 @@
 
 from bench.quality_metrics import (
     GtLine,
+    MarkCounts,
     aggregate,
     flag_stats,
     fragment_distance,
+    mark_counts,
     parse_ground_truth,
     score_image,
 )
@@ -96,3 +98,40 @@ def test_a_label_written_several_times_takes_one_reading_per_copy():
     s = score_image(["Package", "Ready"], gt)  # two copies missing
     assert s.required_lines_ok == 2
     assert s.char_edits == len("\nPackage\nScan\nPackage")
+
+
+def test_diacritics_are_scored_where_the_base_letters_were_read():
+    """ "Ch Sùi Phú Th" for "Chợ Sủi Phú Thị": of 4 marked letters, "ú" is right, "ủ" was read
+    with the wrong mark, "ợ" and "ị" were dropped (no base letter read)."""
+    counts = mark_counts("Ch Sùi Phú Th", "Chợ Sủi Phú Thị")
+    assert counts == MarkCounts(marked=4, right=1, base_read=2, base_read_right=1, base_edits=2)
+    assert mark_counts("HÓA DON", "HÓA ĐƠN").base_edits == 0  # only marks lost
+    gt = parse_ground_truth("Chợ Sủi Phú Thị\nHÓA ĐƠN")
+    total = aggregate(
+        [score_image(["Ch Sùi Phú Th", "HÓA DON"], gt), score_image(["Chợ Sủi Phú Thị"], gt)]
+    )
+    assert total.marked_letters == 14
+    assert total.marked_right == (1 + 1 + 4) / 14  # Ó, ú; then all four of the second image
+    assert total.marks_right_where_read == (1 + 1 + 4) / (2 + 3 + 4)
+    assert total.base_cer > 0
+
+
+def test_an_image_counts_in_its_languages_row_when_a_set_mixes_languages():
+    from bench.quality import groups_of
+
+    image = {"kind": "receipt", "language": "VIE"}
+    assert groups_of(image, {"VIE"}) == ["receipt", "all"]
+    assert groups_of(image, {"VIE", "ENG"}) == ["receipt", "all", "lang VIE"]
+
+
+def test_the_manifest_language_defaults_to_english(tmp_path):
+    from bench.quality import _images
+
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"")
+        (tmp_path / name).with_suffix(".gt.txt").write_text("x\n")
+    (tmp_path / "manifest.csv").write_text("file,kind,language\na.png,sign,vie\nb.png,scan,\n")
+    assert [(row["kind"], row["language"]) for row in _images(tmp_path)] == [
+        ("sign", "VIE"),
+        ("scan", "ENG"),
+    ]

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.lengths import telegram_length
 from bot.domain.models import ConfidenceSource, LineState, RecognizedLine
-from bot.domain.review import MAX_RETYPE_CHARS, Refusal, TextRejected, classify, clean_retype
+from bot.domain.review import (
+    MAX_RETYPE_CHARS,
+    TITLE_LIMIT,
+    Refusal,
+    TextRejected,
+    classify,
+    clean_retype,
+    clean_title,
+    note_title,
+)
 
 
 def line(text: str, confidence: float) -> RecognizedLine:
@@ -51,3 +61,25 @@ def test_overlong_retype_is_refused() -> None:
     with pytest.raises(TextRejected) as refused:
         clean_retype("x" * (MAX_RETYPE_CHARS + 1))
     assert refused.value.reason is Refusal.LONG_LINE
+
+
+def test_retype_length_is_counted_as_telegram_counts_it() -> None:
+    """Issue 19.3: an emoji is 2 UTF-16 units; 1,000 of them are 2,000, over the limit."""
+    half = "😀" * (MAX_RETYPE_CHARS // 2)
+    assert clean_retype(half) == half
+    with pytest.raises(TextRejected):
+        clean_retype(half + "x")
+    with pytest.raises(TextRejected):
+        clean_retype("😀" * MAX_RETYPE_CHARS)
+
+
+def test_titles_are_bounded_as_telegram_counts_them() -> None:
+    drafts = classify([RecognizedLine("x", 0.9, ConfidenceSource.ESTIMATE)], 0.5)
+    title = note_title("😀" * 1000, drafts)
+    assert title is not None
+    assert telegram_length(title) <= TITLE_LIMIT
+    assert title.endswith("😀…")
+    assert note_title("Shopping  list", drafts) == "Shopping list"
+    assert clean_title("😀" * (TITLE_LIMIT // 2)) == "😀" * (TITLE_LIMIT // 2)
+    with pytest.raises(TextRejected):
+        clean_title("😀" * (TITLE_LIMIT // 2 + 1))

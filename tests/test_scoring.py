@@ -6,7 +6,7 @@ import pytest
 
 from bot.ocr.engines.scoring import (
     AGREEMENT_CUT,
-    ESTIMATE_CUT,
+    NOISE_CUT,
     PIVOT,
     SCORE_CUT,
     agreement,
@@ -42,7 +42,7 @@ def test_crosschecked_flags_when_the_engines_disagree(agree: float, flagged: boo
     ("score", "estimate", "agree", "flagged"),
     [
         (0.99, 1.0, 1.0, False),
-        (SCORE_CUT, ESTIMATE_CUT, AGREEMENT_CUT, False),  # every signal just at its cut-off
+        (SCORE_CUT, NOISE_CUT, AGREEMENT_CUT, False),  # every signal just at its cut-off
         (0.93, 1.0, 1.0, True),  # RapidOCR's own score is over-confident
         (0.99, 1.0, 0.8, True),  # the second reading with a margin read something else
         (0.99, 0.1, 1.0, True),  # noise, however sure the model is

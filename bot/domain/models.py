@@ -18,6 +18,7 @@ class ConfidenceSource(StrEnum):
     ESTIMATE = "estimate"  # our dictionary estimate alone (no second engine to ask)
     CROSSCHECK = "crosscheck"  # a second engine re-read the line's region, + the estimate
     CALIBRATED = "calibrated"  # RapidOCR's score mapped to what it means, + the estimate
+    USER = "user"  # a line the user added in the editor: nothing was recognised
 
 
 class LineState(StrEnum):
@@ -47,6 +48,14 @@ class ImageFlaw(StrEnum):
     TOO_LARGE = "too_large"
     TOO_BIG_FILE = "too_big_file"
     DAMAGED = "damaged"
+    REFUSED = "refused"  # the engine refused it (a shape or size it can't scale)
+
+
+class OcrDelay(StrEnum):
+    """Why a photo waits longer than usual for OCR: nothing wrong with it, it will be read."""
+
+    UNREACHABLE = "unreachable"  # the task queue (Redis) can't be reached
+    NO_WORKER = "no_worker"  # no OCR worker is running
 
 
 class ReviewAction(StrEnum):
@@ -122,6 +131,7 @@ class Note:
     created_at: datetime
     lines: list[Line] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    version: int = 1  # bumped by every change to the note: an editor save names the one it saw
 
     @property
     def visible_lines(self) -> list[Line]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.domain.lengths import shorten, telegram_length
 from bot.domain.models import LineDraft, LineState, RecognizedLine
 
+# Lengths as Telegram counts them (UTF-16 units: an emoji is 2), like every length the bot
+# checks, so what passes here always fits the messages and captions that show it.
 MAX_RETYPE_CHARS = 1000
 TITLE_LIMIT = 100
 
@@ -60,8 +63,7 @@ def note_title(caption: str | None, drafts: list[LineDraft]) -> str | None:
     )
     if not source:
         return None
-    title = " ".join(source.split())
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
+    return shorten(" ".join(source.split()), TITLE_LIMIT)
 
 
 def clean_retype(text: str | None) -> str:
@@ -69,7 +71,7 @@ def clean_retype(text: str | None) -> str:
     collapsed = " ".join((text or "").split())
     if not collapsed:
         raise TextRejected(Refusal.EMPTY_LINE)
-    if len(collapsed) > MAX_RETYPE_CHARS:
+    if telegram_length(collapsed) > MAX_RETYPE_CHARS:
         raise TextRejected(Refusal.LONG_LINE)
     return collapsed
 
@@ -79,7 +81,7 @@ def clean_title(text: str | None) -> str:
     collapsed = " ".join((text or "").split())
     if not collapsed:
         raise TextRejected(Refusal.EMPTY_TITLE)
-    if len(collapsed) > TITLE_LIMIT:
+    if telegram_length(collapsed) > TITLE_LIMIT:
         raise TextRejected(Refusal.LONG_TITLE)
     return collapsed
 

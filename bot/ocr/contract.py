@@ -20,6 +20,10 @@ from bot.ocr.images.intake import DEFAULT_OCR_MAX_SIDE
 
 HANDWRITING = "handwriting"
 PRINTED = "printed"
+# How often an image may fail in a way that may be its own fault (its worker died reading it)
+# before it is given up: the pipeline counts such attempts, the task queue's workers count
+# deaths of whole workers (which no one else sees).
+MAX_ATTEMPTS = 3
 
 
 # What the operator can do about Aspose's trial mode (start-up log, /stats, the CLI).
@@ -41,6 +45,11 @@ class ModelMissing(OcrFailed):
 class WorkerLost(OcrFailed):
     """The worker process died while reading the image (it may have crashed the engine, or
     been killed): worth another try or two, then the image is given up."""
+
+
+class ImageGivenUp(OcrFailed):
+    """Workers died reading this image MAX_ATTEMPTS times (whole workers, counted by the task
+    queue): it is not read again."""
 
 
 class OcrTimeout(OcrFailed):
@@ -70,6 +79,9 @@ class EngineConfig:
     # None: whenever RapidOCR is installed on the machine that reads the image.
     crosscheck: bool | None = None
     flatten: bool | None = None  # OCR_FLATTEN; None: the engine's measured default
+    # Read Vietnamese (VIE) lines again with the Vietnamese line recognizer (`trueocr`) when it
+    # is installed. Not a setting: off only for bench.quality's "before" baseline.
+    vietnamese: bool = True
     # How long "Aspose's model store can't be reached" is remembered before asking again.
     model_recheck_s: float = 3600.0
 

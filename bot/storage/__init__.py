@@ -9,6 +9,7 @@ from bot.storage.errors import (
     LineAlreadyResolved,
     LineNotFound,
     NoteNotFound,
+    StaleVersion,
     StorageError,
 )
 from bot.storage.facade import Storage
@@ -20,6 +21,7 @@ __all__ = [
     "LineAlreadyResolved",
     "LineNotFound",
     "NoteNotFound",
+    "StaleVersion",
     "Storage",
     "StorageError",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.models import Line
+from bot.domain.models import Line, Note
 
 
 class StorageError(Exception):
@@ -39,3 +39,12 @@ class LineAlreadyResolved(Exception):
     def __init__(self, line: Line) -> None:
         super().__init__(line)
         self.line = line
+
+
+class StaleVersion(Exception):
+    """An editor save made on an older version of the note: nothing was changed; `note` is
+    the note as it now stands (the page shows it again)."""
+
+    def __init__(self, note: Note) -> None:
+        super().__init__(note.id, note.version)
+        self.note = note

@@ -9,10 +9,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from bot.domain.editor import NoteEdit
 from bot.domain.models import Line, LineDraft, LineState, MessageRef, Note, Page, ReviewAction
+from bot.storage import editor as editor_rows
 from bot.storage import notes as note_rows
 from bot.storage import search as search_rows
 from bot.storage.database import Connection, Database, changes, fetch_one, now
+from bot.storage.editor import EditorSave, Saved
 from bot.storage.errors import (
     AlreadyHandled,
     JobNotFound,
@@ -163,6 +166,7 @@ class Storage:
                 ),
             )
             await db.execute("DELETE FROM retype_waits WHERE line_id = ?", (line_id,))
+            await note_rows.bump_version(db, line.note_id)
             await search_rows.refresh(db, line.note_id)
             updated = await owned_line(db, user_id, line_id)
             note = await owned_note(db, user_id, line.note_id)
@@ -184,6 +188,37 @@ class Storage:
             note = await owned_note(db, user_id, note_id)
         assert note is not None
         return note
+
+    async def save_edits(
+        self, user_id: int, note_id: int, edit: NoteEdit, *, locale: str | None = None
+    ) -> Saved:
+        """A note edited as a whole (the Mini App): lines, title, review states, search row and
+        version in one transaction, with a record of what the chat must do next (`locale`:
+        the language to word it in). NoteNotFound, StaleVersion (nothing changed) or
+        EditRejected; see `bot.storage.editor`."""
+        async with self.db.write() as db:
+            saved = await editor_rows.save_edits(db, user_id, note_id, edit, locale)
+            await search_rows.refresh(db, note_id)
+        return saved
+
+    async def unfinished_saves(self) -> list[EditorSave]:
+        """Editor saves whose chat side is still to do (the bot stopped before it was)."""
+        async with self.db.read() as db:
+            return await editor_rows.unfinished_saves(db)
+
+    async def finish_save(self, save_id: int) -> None:
+        """The chat side of an editor save is done: forget it."""
+        async with self.db.write(background=True) as db:
+            await db.execute("DELETE FROM editor_saves WHERE id = ?", (save_id,))
+
+    async def prove_writable(self) -> None:
+        """Write one row (for /healthz): raises if the database takes no writes now."""
+        async with self.db.write() as db:
+            await db.execute(
+                "INSERT INTO health_checks (id, checked_at) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                (now(),),
+            )
 
     async def delete_note(self, user_id: int, note_id: int) -> bool:
         """Delete the user's note (lines and waits cascade); False if not theirs or missing."""

@@ -27,7 +27,7 @@ LINE_COLUMNS = (
     "l.confidence_source, l.state, l.review_message_id, l.page, l.box_x, l.box_y, l.box_w, "
     "l.box_h"
 )
-NOTE_COLUMNS = "id, user_id, chat_id, title, created_at"
+NOTE_COLUMNS = "id, user_id, chat_id, title, created_at, version"
 OWNED_NOTE_IDS = "SELECT id FROM notes WHERE user_id = ?"
 
 
@@ -106,6 +106,7 @@ async def with_lines(db: Connection, note_rows: list[sqlite3.Row]) -> list[Note]
             created_at=parse_time(row["created_at"]),
             lines=by_note[row["id"]],
             pages=pages[row["id"]],
+            version=row["version"],
         )
         for row in note_rows
     ]
@@ -168,9 +169,17 @@ async def insert_note(
 
 async def set_title(db: Connection, user_id: int, note_id: int, title: str | None) -> bool:
     changed = await changes(
-        db, "UPDATE notes SET title = ? WHERE id = ? AND user_id = ?", (title, note_id, user_id)
+        db,
+        "UPDATE notes SET title = ?, version = version + 1 WHERE id = ? AND user_id = ?",
+        (title, note_id, user_id),
     )
     return changed > 0
+
+
+async def bump_version(db: Connection, note_id: int) -> None:
+    """Every change to a note's lines or title makes a new version (in the change's own
+    transaction): an editor save opened on an older one is refused, never applied over it."""
+    await db.execute("UPDATE notes SET version = version + 1 WHERE id = ?", (note_id,))
 
 
 async def delete_note(db: Connection, user_id: int, note_id: int) -> bool:

@@ -224,6 +224,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE user_settings ADD COLUMN interface_language TEXT;
     ALTER TABLE jobs ADD COLUMN locale TEXT;
     """,
+    # 9 (the Mini App editor): each note has a version, bumped by every change to its lines or
+    # title, so a save made on an older version is refused instead of overwriting a newer one.
+    # A save records what the chat must do after it (close the prompts it settled, send the
+    # note) until the bot has done it (then the row goes), so a crash in between loses none.
+    # /healthz proves the database takes writes by writing its one row.
+    """
+    ALTER TABLE notes ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE editor_saves (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        closed_prompts TEXT NOT NULL,
+        locale TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX editor_saves_note ON editor_saves(note_id);
+    CREATE TABLE health_checks (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.i18n import Catalogs
+from bot.monitoring import watch_queue
 from bot.ocr.backends.base import OcrBackend
 from bot.ocr.backends.factory import build_backend
 from bot.storage import Storage
@@ -42,6 +43,7 @@ from bot.telegram.features import (
     search,
     typed_text,
 )
+from bot.telegram.features.editor import EditorChat
 from bot.telegram.limits import PatientRateLimiter
 from bot.telegram.locale import warm_up_with_languages
 from bot.telegram.menus import publish_commands
@@ -55,7 +57,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Arguments for `run_webhook` / `updater.start_webhook` from WEBHOOK_* settings.
+    """The webhook's URL, its path on the bot's HTTP server and its secret (WEBHOOK_*).
 
     Telegram sends the secret in a header with every update; updates without it are refused.
     """
@@ -65,8 +67,6 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
         settings.webhook_secret or hashlib.sha256(f"webhook:{settings.token}".encode()).hexdigest()
     )
     return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
         "url_path": path,
         "webhook_url": settings.webhook_url,
         "secret_token": secret,
@@ -167,19 +167,29 @@ async def start_services(application: BotApplication) -> None:
     ocr.start()
     buttons = ButtonCodec(callback_secret(settings))
     pipeline = PhotoPipeline(application.bot, storage, ocr, buttons, settings, catalogs)
-    data.services = Services(settings, storage, ocr, buttons, pipeline, started_at, catalogs)
+    editor_chat = EditorChat(application.bot, storage, settings, catalogs)
+    data.services = Services(
+        settings, storage, ocr, buttons, pipeline, started_at, catalogs, editor_chat
+    )
+    watch_queue(lambda: len(pipeline.line))
     if data.shared_ocr is None and settings.ocr_warm_up:
         # In the background: the bot answers commands at once, the first photo finds the
         # engine ready (it saves ~1.5 s of the first OCR call; BENCHMARKS.md, "Cold start").
         data.warm_up = asyncio.create_task(warm_up_with_languages(ocr, settings, catalogs))
     await publish_commands(application.bot, catalogs)  # cosmetic: failures are only logged
     resumed = await pipeline.resume()
+    resumed_saves = await editor_chat.resume()  # the chat's side of editor saves a stop cut
     # What is alive now (modules, the application, handlers) lives as long as the process:
     # leaving it out of the garbage collector's full passes keeps them from stalling the event
     # loop (~30 ms each, measured in BENCHMARKS.md) while users wait for answers.
     gc.collect()
     gc.freeze()
-    log.info("event=started resumed_jobs=%d db=%s", resumed, settings.database_path)
+    log.info(
+        "event=started resumed_jobs=%d resumed_saves=%d db=%s",
+        resumed,
+        resumed_saves,
+        settings.database_path,
+    )
 
 
 async def stop_services(application: BotApplication) -> None:

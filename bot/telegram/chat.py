@@ -12,6 +12,7 @@ from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.telegram.context import BotContext
 from bot.telegram.locale import user_translator
+from bot.telegram.text import TELEGRAM_TEXT_LIMIT, shorten_html
 
 INLINE_CACHE_S = 10  # inline answers are personal and change as notes do: cached briefly
 START_PARAMETER = "inline"  # the button above inline results opens the bot with /start inline
@@ -20,7 +21,10 @@ START_PARAMETER = "inline"  # the button above inline results opens the bot with
 async def reply(
     message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> Message:
-    return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    """An HTML answer in the message's chat (too long for one message: shortened, "…")."""
+    return await message.reply_text(
+        shorten_html(text, TELEGRAM_TEXT_LIMIT), parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
 
 
 @dataclass(frozen=True)

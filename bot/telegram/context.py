@@ -16,9 +16,11 @@ from bot.config import Settings
 from bot.domain.i18n import Catalogs
 from bot.ocr.backends.base import OcrBackend
 from bot.storage import Storage
+from bot.telegram.refusals import RefusedPhotos
 
 if TYPE_CHECKING:
     from bot.telegram.buttons import ButtonCodec
+    from bot.telegram.features.editor import EditorChat
     from bot.telegram.pipeline import PhotoPipeline
 
 
@@ -33,6 +35,8 @@ class Services:
     pipeline: PhotoPipeline
     started_at: float
     catalogs: Catalogs
+    editor: EditorChat
+    refused_photos: RefusedPhotos = field(default_factory=RefusedPhotos)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.domain.messages import Text
-from bot.telegram.text import fit
+from bot.telegram.text import CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT, fit, shorten_html
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,21 @@ async def edit_text(
     the edit (deleted, too old…), so the caller can send the text as a new message instead.
 
     A message that turns out to be a photo (a review prompt with its piece of the photo) has
-    its caption edited instead.
+    its caption edited instead. A text too long for one message or caption is shortened
+    visibly ("…"), never refused.
     """
     try:
         if caption:
             await bot.edit_message_caption(
                 chat_id=chat_id,
                 message_id=message_id,
-                caption=text,
+                caption=shorten_html(text, CAPTION_LIMIT),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
         else:
             await bot.edit_message_text(
-                text,
+                shorten_html(text, TELEGRAM_TEXT_LIMIT),
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,

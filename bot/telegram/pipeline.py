@@ -29,14 +29,26 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.config import Settings
 from bot.domain import messages
 from bot.domain.i18n import Catalogs, Translator
-from bot.domain.models import ImageFlaw, Job, Note, Page, RecognizedLine
+from bot.domain.models import ImageFlaw, Job, Note, OcrDelay, Page, RecognizedLine
 from bot.domain.review import classify, note_title
+from bot.monitoring import OCR_SECONDS, PHOTOS_READ
 from bot.ocr.backends.base import OcrBackend
-from bot.ocr.contract import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable, WorkerLost
+from bot.ocr.contract import (
+    MAX_ATTEMPTS,
+    ImageGivenUp,
+    ModelMissing,
+    OcrFailed,
+    OcrOutcome,
+    OcrTimeout,
+    OcrUnavailable,
+    WorkerLost,
+)
 from bot.ocr.images.intake import ImageRejected, inspect_image
 from bot.storage import JobNotFound, Storage
 from bot.telegram.buttons import ButtonCodec
+from bot.telegram.delays import delay_notices
 from bot.telegram.delivery import edit_text, send_reply
+from bot.telegram.features.editor import edit_keyboard, offer_editor
 from bot.telegram.features.review import line_pieces, send_review_prompts
 from bot.telegram.files import download
 from bot.telegram.limits import is_transient
@@ -45,7 +57,6 @@ from bot.telegram.waiting_line import WaitingLine
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
 # Seconds before a job interrupted by a passing fault runs again; the last delay repeats.
 RETRY_DELAYS = (5.0, 15.0, 60.0, 300.0)
 
@@ -314,21 +325,28 @@ class PhotoPipeline:
             try:
                 data = await self._download(job)
                 inspect_image(data, max_pixels=self.settings.max_image_pixels)
-                outcome = await self.ocr.recognize(data, language, crop_below=threshold)
+                outcome = await self._recognize(jobs, job, data, language, threshold, t)
             except ImageRejected as rejected:
+                PHOTOS_READ.labels(outcome="refused").inc()
                 user_text = messages.image_flaw(t, rejected.flaw, rejected.detail)
                 reason = f"image rejected: {rejected}"
             except (OcrUnavailable, WorkerLost):
                 raise  # not (only) this page's doing: the whole job runs again
             except OcrTimeout as error:
+                PHOTOS_READ.labels(outcome="failed").inc()
                 log.error("event=ocr_timeout job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = t(messages.ENGINE_TIMEOUT), str(error)
+            except ImageGivenUp as error:  # it killed whole workers of the task queue
+                PHOTOS_READ.labels(outcome="failed").inc()
+                log.error("event=ocr_given_up job=%d user=%d error=%s", job.id, job.user_id, error)
+                user_text, reason = t(messages.GIVING_UP), str(error)
             except ModelMissing as error:
                 log.warning(
                     "event=ocr_model_missing job=%d language=%s error=%s", job.id, language, error
                 )
                 user_text, reason = messages.language_unavailable(t, language), str(error)
-            except OcrFailed as error:
+            except OcrFailed as error:  # ModelMissing above is one too
+                PHOTOS_READ.labels(outcome="failed").inc()
                 log.error("event=ocr_failed job=%d user=%d error=%s", job.id, job.user_id, error)
                 user_text, reason = t(messages.ENGINE_FAILED), str(error)
             except BadRequest as error:  # e.g. a file Telegram no longer has
@@ -341,6 +359,8 @@ class PhotoPipeline:
             # Anything else (a bug, an engine that can't start in a worker) ends the run:
             # `run` counts it as an attempt and tries again, then tells the user.
             else:
+                PHOTOS_READ.labels(outcome="read").inc()
+                OCR_SECONDS.observe(outcome.elapsed_s)
                 read.lines.extend(outcome.lines)
                 read.pages.extend([page - 1] * len(outcome.lines))  # the note's page index
                 fits = len(outcome.crops) == len(outcome.lines)  # else not asked, or an old worker
@@ -370,6 +390,23 @@ class PhotoPipeline:
             return None
         return read
 
+    async def _recognize(
+        self,
+        jobs: list[Job],
+        job: Job,
+        data: bytes,
+        language: str,
+        threshold: float,
+        t: Translator,
+    ) -> OcrOutcome:
+        """OCR one page; while OCR can't run, the status message says why it waits."""
+
+        async def show(delay: OcrDelay | None) -> None:
+            await self._update_status(jobs[0], messages.reading(t, delay, pages=len(jobs)))
+
+        async with delay_notices(self.ocr, job.created_at, self.settings.ocr_delay_notice_s, show):
+            return await self.ocr.recognize(data, language, crop_below=threshold, job=str(job.id))
+
     async def _download(self, job: Job) -> bytes:
         if job.file_size is not None and job.file_size > self.settings.max_file_bytes:
             raise ImageRejected(ImageFlaw.TOO_BIG_FILE)
@@ -390,11 +427,19 @@ class PhotoPipeline:
         when not given, as after a restart)."""
         lead = jobs[0]
         result = messages.ocr_result(t, note, trial=trial, skipped=list(skipped))
-        await send_reply(self.bot, lead.chat_id, result, edit_message_id=lead.status_message_id)
+        await send_reply(
+            self.bot,
+            lead.chat_id,
+            result,
+            edit_message_id=lead.status_message_id,
+            keyboard=edit_keyboard(self.settings, t, note, lead.chat_id),
+        )
         if trial and await self.storage.users.claim_trial_notice(lead.user_id):
             await self.bot.send_message(lead.chat_id, t(messages.TRIAL_NOTICE))
-        # Those with a prompt already were sent before a restart.
-        unasked = [line for line in note.pending_lines if line.review_message_id is None]
+        if await offer_editor(self.bot, self.settings, self.buttons, t, note, lead.chat_id):
+            unasked = []  # many flagged lines: one message with the Edit button instead
+        else:  # those with a prompt already were sent before a restart
+            unasked = [line for line in note.pending_lines if line.review_message_id is None]
         if pieces is None:
             pieces = await line_pieces(self.bot, self.ocr, note, unasked)
         await send_review_prompts(

@@ -1,4 +1,5 @@
-"""`python -m bot`: start-up checks, then polling or the webhook server until SIGINT/SIGTERM.
+"""`python -m bot`: start-up checks, then polling or the webhook until SIGINT/SIGTERM, with the
+bot's HTTP server (the Mini App editor, /healthz, /metrics, and the webhook) beside it.
 
 Every start-up failure is one line on stderr and a non-zero exit code: never a traceback, and
 never the token (python-telegram-bot's own message for a rejected token quotes it).
@@ -10,12 +11,14 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Settings
 from bot.domain.i18n import CatalogError
 from bot.logs import configure_logging
+from bot.ocr.backends.taskqueue.broker import BrokerRefused, check_credentials
 from bot.ocr.contract import EngineConfig
 from bot.ocr.engines.factory import prepare_runtime
 from bot.ocr.engines.prerequisites import EngineUnavailable
@@ -30,7 +33,8 @@ from bot.telegram.app import (
 )
 from bot.telegram.context import BotApplication
 from bot.telegram.limits import with_retries
-from bot.telegram.updates import Poller, WebhookReceiver
+from bot.telegram.updates import Poller, WebhookUpdates
+from bot.web.server import CannotServe, Webhook, WebServer
 
 log = logging.getLogger("bot")
 
@@ -45,8 +49,10 @@ def run_bot(settings: Settings) -> int:
     try:
         if settings.ocr_backend == "local":  # with a task queue the engine runs elsewhere
             prepare_runtime(EngineConfig.from_settings(settings))
+        elif settings.ocr_broker_url is not None:
+            check_credentials(settings.ocr_broker_url)
         asyncio.run(serve(build_application(settings), settings))
-    except (EngineUnavailable, StorageError, CannotRun, CatalogError) as error:
+    except (EngineUnavailable, StorageError, CannotRun, CatalogError, BrokerRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -64,6 +70,26 @@ async def _introduce(application: BotApplication) -> None:
         raise CannotRun(f"cannot reach the Telegram Bot API: {error}") from None
 
 
+def build_web_server(
+    application: BotApplication,
+    updates_alive: Callable[[], bool],
+    webhook: Webhook | None = None,
+) -> WebServer:
+    """The HTTP server for a started application (its services running)."""
+    svc = application.bot_data.services
+    assert svc is not None
+    return WebServer(
+        svc.settings, svc.storage, svc.ocr, svc.catalogs, svc.editor, updates_alive, webhook
+    )
+
+
+async def _listen(server: WebServer) -> None:
+    try:
+        await server.start()
+    except CannotServe as error:
+        raise CannotRun(str(error)) from None
+
+
 async def serve(application: BotApplication, settings: Settings) -> None:
     """The application's whole life: start, take updates until a signal, stop cleanly."""
     stopping = asyncio.Event()
@@ -71,32 +97,32 @@ async def serve(application: BotApplication, settings: Settings) -> None:
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stopping.set)
     await _introduce(application)
+    server: WebServer | None = None
     try:
         await start_services(application)
         await application.start()
-        source: Poller | WebhookReceiver
         if settings.webhook_url:
             options = webhook_options(settings)
+            updates = WebhookUpdates(application)
+            hook = Webhook("/" + options["url_path"], options["secret_token"], updates)
+            server = build_web_server(application, lambda: True, hook)
+            await _listen(server)  # listening before Telegram is told to post
             await application.bot.set_webhook(
                 options["webhook_url"],
                 secret_token=options["secret_token"],
                 allowed_updates=ALLOWED_UPDATES,
             )
-            source = WebhookReceiver(
-                application,
-                listen=options["listen"],
-                port=options["port"],
-                url_path=options["url_path"],
-                secret=options["secret_token"],
-            )
-            source.start()
             await stopping.wait()
+            log.info("event=stopping")
+            await server.stop(SHUTDOWN_GRACE_S)  # updates being handled get the grace
         else:
             await application.bot.delete_webhook()
-            source = Poller(application, ALLOWED_UPDATES)
-            source.start()
+            poller = Poller(application, ALLOWED_UPDATES)
+            server = build_web_server(application, poller.alive)
+            await _listen(server)
+            poller.start()
             stopped = asyncio.create_task(stopping.wait())
-            polling = asyncio.create_task(source.wait())
+            polling = asyncio.create_task(poller.wait())
             await asyncio.wait({stopped, polling}, return_when=asyncio.FIRST_COMPLETED)
             if polling.done() and (error := polling.exception()) is not None:
                 stopped.cancel()
@@ -104,9 +130,11 @@ async def serve(application: BotApplication, settings: Settings) -> None:
                     raise CannotRun("Telegram rejected the bot token") from None
                 log.error("event=polling_failed", exc_info=error)  # redacted, one record
                 raise CannotRun(f"polling stopped: {type(error).__name__}; see the log") from None
-        log.info("event=stopping")
-        await source.stop(SHUTDOWN_GRACE_S)
+            log.info("event=stopping")
+            await poller.stop(SHUTDOWN_GRACE_S)
     finally:
+        if server is not None:
+            await server.stop(SHUTDOWN_GRACE_S)
         if application.running:
             await application.stop()
         await stop_services(application)

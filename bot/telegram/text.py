@@ -1,6 +1,8 @@
-"""Telegram's text mechanics: how long a text is as Telegram counts it, and how a long text is
-fitted into messages (split at line boundaries, or sent as a file) without cutting anything;
-only where one message is all there can be (an inline result) is a text cut, and said so."""
+"""Telegram's text mechanics: how long an HTML text is once Telegram has parsed it, and how a
+long text is fitted into messages (split at line boundaries, or sent as a file) without cutting
+anything; only where one message is all there can be (an inline result, a caption, an edit) is
+a text cut, visibly ("…", or a notice that says so). Lengths are Telegram's (UTF-16 units,
+`bot.domain.lengths`)."""
 
 from __future__ import annotations
 
@@ -8,27 +10,62 @@ import html
 import re
 from dataclasses import dataclass
 
+from bot.domain.lengths import ELLIPSIS, prefix_within
+from bot.domain.lengths import telegram_length as utf16_len
 from bot.domain.messages import LongText, Text, esc
 
 TELEGRAM_TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024  # a photo's or a file's caption
 MAX_SPLIT_MESSAGES = 4  # beyond this a file is easier to read than a wall of messages
 HEADER_ROOM = 600  # headers and footers are short; this leaves room for them around a body
 _TAG = re.compile(r"<[^>]+>")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
 
 
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: an emoji counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+def rendered_length(html_text: str) -> int:
+    """The length Telegram counts for our HTML: tags dropped, entities decoded, UTF-16."""
+    return utf16_len(_plain(html_text))
+
+
+def shorten_html(html_text: str, limit: int) -> str:
+    """Our HTML as it is if Telegram would count at most `limit` units of it; else cut so it
+    does, ending with "…" and with every tag still open closed again. For where one message
+    is all there can be (a caption, an edit): shortened visibly rather than refused."""
+    if rendered_length(html_text) <= limit:
+        return html_text
+    room = limit - utf16_len(ELLIPSIS)
+    kept: list[str] = []
+    open_tags: list[str] = []
+    for match in _TAG_OR_TEXT.finditer(html_text):
+        tag, text = match.group(1), match.group(2)
+        if tag is not None:
+            name = _TAG_NAME.match(tag)
+            if name is not None and not tag.endswith("/>"):
+                if tag.startswith("</"):
+                    if open_tags:
+                        open_tags.pop()
+                else:
+                    open_tags.append(name.group(1))
+            kept.append(tag)
+            continue
+        plain = html.unescape(text)
+        if utf16_len(plain) <= room:
+            kept.append(text)
+            room -= utf16_len(plain)
+            continue
+        kept.append(esc(prefix_within(plain, room).rstrip()))
+        break
+    closing = "".join(f"</{name}>" for name in reversed(open_tags))
+    return "".join(kept) + ELLIPSIS + closing
 
 
 def _hard_cut(line: str, limit: int) -> list[str]:
     pieces: list[str] = []
     while utf16_len(line) > limit:
-        cut = limit // 2  # every character is at most 2 units, so this always fits
-        while cut < len(line) and utf16_len(line[: cut + 1]) <= limit:
-            cut += 1
-        pieces.append(line[:cut])
-        line = line[cut:]
+        piece = prefix_within(line, limit) or line[0]  # (a limit of one unit: never 0 progress)
+        pieces.append(piece)
+        line = line[len(piece) :]
     return [*pieces, line]
 
 
@@ -72,7 +109,7 @@ def fit(text: Text) -> Reply:
     messages; a very long one is sent whole as a .txt file, so no text is ever cut off.
     """
     if isinstance(text, str):
-        return Reply([text])
+        return Reply([shorten_html(text, TELEGRAM_TEXT_LIMIT)])
     header, body, footer = text.header, text.body, text.footer
     tail = f"\n{footer}" if footer else ""
     if utf16_len(body) <= TELEGRAM_TEXT_LIMIT - HEADER_ROOM:

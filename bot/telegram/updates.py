@@ -13,25 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import timedelta
-from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
-from tornado.httpserver import HTTPServer
-from tornado.web import Application as TornadoApplication
-from tornado.web import RequestHandler
 
 from bot.telegram.context import BotApplication
+from bot.web.webhook import NotAnUpdate
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 30
+# /healthz: the poller is alive while Telegram answered getUpdates within this many seconds
+# (a long poll takes up to POLL_TIMEOUT_S; a Bot API outage keeps it failing).
+ALIVE_WITHIN_S = 2 * POLL_TIMEOUT_S + 30
 MAX_IN_FLIGHT = 256
 _REMEMBERED = 50_000  # update identities kept to drop copies (a few MB at most)
 
@@ -78,6 +77,12 @@ class Poller:
         self._next = 0  # the lowest update id not yet handled, once known
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
+        self._answered_at = time.monotonic()
+
+    def alive(self) -> bool:
+        """Polling runs and Telegram answered it lately (for /healthz)."""
+        running = self._task is not None and not self._task.done()
+        return running and time.monotonic() - self._answered_at < ALIVE_WITHIN_S
 
     @property
     def offset(self) -> int:
@@ -131,6 +136,7 @@ class Poller:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            self._answered_at = time.monotonic()
             fresh = [u for u in updates if u.update_id >= self._next and not self._known(u)]
             for update in fresh:
                 await self._slots.acquire()
@@ -158,49 +164,30 @@ class Poller:
             self._next = max(self._next, update.update_id + 1)
 
 
-class _WebhookHandler(RequestHandler):
-    """Answers 200 only after the update's handlers ran: until then Telegram retries it."""
+class WebhookUpdates:
+    """Updates Telegram posts to the webhook (the HTTP side is `bot.web.webhook`): each is
+    parsed, then handled through the gate before the server answers 200."""
 
-    def initialize(self, gate: UpdateGate, bot_application: BotApplication, secret: str) -> None:
-        self._gate = gate
-        self._app = bot_application
-        self._secret = secret
+    def __init__(self, application: BotApplication) -> None:
+        self._application = application
+        self._gate = UpdateGate(application)
 
-    async def post(self) -> None:
-        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), self._secret.encode()):
-            self.set_status(403)
-            return
+    def parse(self, data: object) -> Update:
+        """The update in `data`, or NotAnUpdate: python-telegram-bot's parser raises whatever
+        a malformed part makes it meet (AttributeError for a string where an object belongs),
+        so anything it raises means "not an update"."""
+        if not isinstance(data, dict):
+            raise NotAnUpdate(type(data).__name__)
+        update_id = data.get("update_id")
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
+            raise NotAnUpdate("no update_id")
         try:
-            data: Any = json.loads(self.request.body)
-            update = Update.de_json(data, self._app.bot)
-        except (ValueError, TypeError, KeyError):
-            self.set_status(400)
-            return
-        await self._gate.handle(update)
-        self.set_status(200)
+            update = Update.de_json(data, self._application.bot)
+        except Exception as error:
+            raise NotAnUpdate(f"{type(error).__name__}: {error}") from None
+        if update is None:
+            raise NotAnUpdate("empty")
+        return update
 
-
-class WebhookReceiver:
-    """An HTTP server at `url_path` for Telegram's POSTs, checked against the secret."""
-
-    def __init__(
-        self, application: BotApplication, *, listen: str, port: int, url_path: str, secret: str
-    ) -> None:
-        routes = [
-            (
-                rf"/{url_path}/?",
-                _WebhookHandler,
-                {"gate": UpdateGate(application), "bot_application": application, "secret": secret},
-            )
-        ]
-        self._server = HTTPServer(TornadoApplication(routes))
-        self._listen, self._port = listen, port
-
-    def start(self) -> None:
-        self._server.listen(self._port, address=self._listen)
-
-    async def stop(self, grace_s: float) -> None:
-        self._server.stop()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._server.close_all_connections(), grace_s)
+    async def receive(self, data: object) -> None:
+        await self._gate.handle(self.parse(data))

@@ -29,7 +29,9 @@ class ModuleProcess:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "ASPOSE_", "OCR_", "DATABASE_"))
+            if not key.startswith(
+                ("TELEGRAM_", "ASPOSE_", "OCR_", "DATABASE_", "WEBAPP_", "WEBHOOK_")
+            )
         }
         self.env.update(
             PYTHONPATH=str(REPO_ROOT),
@@ -93,9 +95,12 @@ class ModuleProcess:
 
 
 class BotProcess(ModuleProcess):
-    """`python -m bot` against the fake Bot API; its log is `workdir/bot.log`."""
+    """`python -m bot` against the fake Bot API; its log is `workdir/bot.log`. Its HTTP
+    server listens on a free port of 127.0.0.1 unless `env` names one (`http_port`)."""
 
     def __init__(self, telegram: FakeTelegram, workdir: Path, **env: str) -> None:
+        if not {"WEBAPP_PORT", "WEBHOOK_PORT"} & set(env):
+            env = {"WEBAPP_LISTEN": "127.0.0.1", "WEBAPP_PORT": "0", **env}
         super().__init__(
             [],
             workdir,
@@ -105,9 +110,15 @@ class BotProcess(ModuleProcess):
                 "TELEGRAM_API_BASE_URL": telegram.base_url,
                 "TELEGRAM_FILE_BASE_URL": telegram.base_file_url,
                 "DATABASE_PATH": str(workdir / "notes.db"),
+                "WEBAPP_CACHE_DIR": str(workdir / "page-cache"),
                 **env,
             },
         )
+
+    async def http_port(self, timeout: float = 120) -> int:
+        """The port its HTTP server listens on, once it does."""
+        found = await self.wait_logged(r"event=http_listening listen=\S+ port=(\d+)", timeout)
+        return int(found.group(1))
 
 
 class WorkerProcess(ModuleProcess):

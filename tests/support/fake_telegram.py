@@ -33,12 +33,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from PIL import Image
+from telegram.constants import ReactionEmoji
 
 T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64
 GROUP_MESSAGES_PER_MINUTE = 20
+# The emoji a bot may react with (the Bot API's ReactionTypeEmoji list); one per message.
+REACTIONS = frozenset(emoji.value for emoji in ReactionEmoji)
 # Telegram's HTML tags -> the entity type each becomes.
 HTML_TAGS = {
     "b": "bold",
@@ -138,9 +141,20 @@ def shown(message: dict) -> str:
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
-    """(text, callback_data) of every inline button of a message, row by row."""
+    """(text, callback_data) of every inline button of a message, row by row (a link's or a
+    Mini App's URL in place of the data)."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-    return [(b["text"], b.get("callback_data") or b.get("url") or "") for row in rows for b in row]
+    return [
+        (b["text"], b.get("callback_data") or b.get("url") or (b.get("web_app") or {}).get("url"))
+        for row in rows
+        for b in row
+    ]
+
+
+def web_app_url(message: dict) -> str | None:
+    """The URL of the message's Mini App button (the Edit button), if it has one."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return next((b["web_app"]["url"] for row in rows for b in row if "web_app" in b), None)
 
 
 def user_entities(text: str) -> list[dict]:
@@ -254,6 +268,8 @@ class FakeTelegram:
         self.documents: list[dict] = []  # sendDocument: chat_id, filename, data, caption, file_id
         self.rate_limited: list[int] = []  # chats whose send was refused with 429 (groups)
         self._group_sends: dict[int, deque[float]] = {}
+        self.sent_at: dict[int, list[float]] = {}  # chat -> when each bot message was sent
+        self.no_reactions: set[int] = set()  # chats whose admins turned reactions off
         self.photos: list[dict] = []  # sendPhoto: chat_id, file_id, data, caption, message_id
         self.edits: list[dict] = []  # editMessageText: chat_id, message_id, old_text, text
         self.deleted: list[tuple[int, int]] = []  # deleteMessage: (chat_id, message_id)
@@ -275,7 +291,8 @@ class FakeTelegram:
         self._query_ids = itertools.count(4_000_000_000_001)
         self._open_queries: set[str] = set()  # pressed, not yet answered
         self._confirmed = 0
-        self._failures: dict[str, list[int]] = {}  # method -> [count, retry_after, status]
+        # method -> [count, retry_after, status, description]
+        self._failures: dict[str, list[Any]] = {}
         self.faults: Faults | None = None  # random faults, when a test sets them
         self._wakeup = asyncio.Event()  # set when an update is queued: wakes long polls
         self._activity = asyncio.Event()  # set after every Bot API call: wakes `wait_for`
@@ -328,11 +345,18 @@ class FakeTelegram:
         return self._confirmed
 
     def fail_next(
-        self, method: str, count: int = 1, retry_after: int = 1, *, status: int = 429
+        self,
+        method: str,
+        count: int = 1,
+        retry_after: int = 1,
+        *,
+        status: int = 429,
+        description: str = "",
     ) -> None:
         """Answer the next `count` calls of `method` (or "file" for downloads) with an error
-        before doing anything: 429 Too Many Requests by default, or e.g. 500 or 502."""
-        self._failures[method.lower()] = [count, retry_after, status]
+        before doing anything: 429 Too Many Requests by default, or e.g. 500 or 502, or a
+        400 with Telegram's `description` (e.g. "PHOTO_INVALID_DIMENSIONS")."""
+        self._failures[method.lower()] = [count, retry_after, status, description]
 
     def _injected(self, method: str) -> ApiError | None:
         failure = self._failures.get(method.lower())
@@ -341,7 +365,9 @@ class FakeTelegram:
             if failure[2] == 429:
                 retry = {"retry_after": failure[1]}
                 return ApiError(429, f"Too Many Requests: retry after {failure[1]}", retry)
-            return ApiError(failure[2], "Internal Server Error")
+            if failure[2] == 400:
+                return bad_request(failure[3] or "request refused")
+            return ApiError(failure[2], failure[3] or "Internal Server Error")
         if self.faults is not None and (method != "file" or self.faults.files):
             return self.faults.error(method)
         return None
@@ -388,6 +414,11 @@ class FakeTelegram:
             user.pop("language_code", None)
         else:
             user["language_code"] = language_code
+
+    def start_chat(self, user_id: int) -> None:
+        """The user has a private chat with the bot (so the bot may write there), as after
+        any message of theirs."""
+        self._chat_for(user_id, None, "private")
 
     def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> dict:
         """The user types `@bot query` in some chat; returns the InlineQuery (answer by `id`)."""
@@ -528,6 +559,12 @@ class FakeTelegram:
         for message in self._messages.get(chat_id, []):
             if message["message_id"] > after and message["from"]["id"] == bot_id:
                 yield message
+
+    def message(self, chat_id: int, message_id: int) -> dict | None:
+        """A snapshot of any stored message of the chat (a user's too: e.g. the bot's
+        reactions on it, `bot_reactions`), as it is now."""
+        found = self._find(chat_id, message_id)
+        return copy.deepcopy(found) if found is not None else None
 
     def bot_messages(self, chat_id: int, *, after: int = 0) -> list[dict]:
         """Snapshots of the bot's messages in the chat, as they are now (after edits), in order.
@@ -770,8 +807,11 @@ class FakeTelegram:
         return fields
 
     @staticmethod
-    def _markup(params: dict) -> dict | None:
-        """The inline keyboard to store (other keyboards don't show up in a Message)."""
+    def _markup(params: dict, chat_id: int) -> dict | None:
+        """The inline keyboard to store (other keyboards don't show up in a Message).
+
+        A `web_app` button (a Mini App) must open an HTTPS URL and is allowed in private chats
+        only, as Telegram has it."""
         markup = params.get("reply_markup")
         if not isinstance(markup, dict) or "inline_keyboard" not in markup:
             return None
@@ -779,6 +819,11 @@ class FakeTelegram:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
                 raise bad_request("BUTTON_DATA_INVALID")
+            if "web_app" in button:
+                if chat_id < 0:
+                    raise bad_request("BUTTON_TYPE_INVALID")
+                if not str((button["web_app"] or {}).get("url", "")).startswith("https://"):
+                    raise bad_request("BUTTON_URL_INVALID")
         return markup
 
     def _bot_send(self, chat_id: int, params: dict, fields: dict) -> dict:
@@ -791,8 +836,9 @@ class FakeTelegram:
                 raise bad_request("message to be replied not found")
             if target is not None:
                 fields["reply_to_message"] = quoted(target)
-        if (markup := self._markup(params)) is not None:
+        if (markup := self._markup(params, chat_id)) is not None:
             fields["reply_markup"] = markup
+        self.sent_at.setdefault(chat_id, []).append(time.monotonic())
         return wire(self._new_message(chat_id, dict(self.bot_user), fields))
 
     def _check_group_rate(self, chat_id: int) -> None:
@@ -863,7 +909,7 @@ class FakeTelegram:
         message = self._stored(params)
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
-        fields, markup = self._text(params), self._markup(params)
+        fields, markup = self._text(params), self._markup(params, message["chat"]["id"])
         old = (message["text_plain"], message.get("entities"), message.get("reply_markup"))
         if (fields["text_plain"], fields.get("entities"), markup) == old:
             raise bad_request(NOT_MODIFIED)
@@ -872,7 +918,8 @@ class FakeTelegram:
         return self._replace(message, fields, markup)
 
     async def _api_editmessagereplymarkup(self, params: dict) -> dict:
-        message, markup = self._stored(params), self._markup(params)
+        message = self._stored(params)
+        markup = self._markup(params, message["chat"]["id"])
         if markup == message.get("reply_markup"):
             raise bad_request(NOT_MODIFIED)
         return self._replace(message, {}, markup)
@@ -881,6 +928,20 @@ class FakeTelegram:
         message = self._stored(params, "delete")
         self._messages[message["chat"]["id"]].remove(message)
         self.deleted.append((message["chat"]["id"], message["message_id"]))
+        return True
+
+    async def _api_setmessagereaction(self, params: dict) -> bool:
+        """A bot's reaction on a message (as a non-premium user: at most one; [] clears it),
+        stored as the message's `bot_reactions`."""
+        message = self._stored(params, "react to")
+        reaction = params.get("reaction") or []
+        if len(reaction) > 1:
+            raise bad_request("REACTIONS_TOO_MANY")
+        if any(r.get("type") != "emoji" or r.get("emoji") not in REACTIONS for r in reaction):
+            raise bad_request("REACTION_INVALID")
+        if reaction and message["chat"]["id"] in self.no_reactions:
+            raise bad_request("REACTION_INVALID")
+        message["bot_reactions"] = [r["emoji"] for r in reaction]
         return True
 
     async def _api_answercallbackquery(self, params: dict) -> bool:
@@ -1014,7 +1075,8 @@ class FakeTelegram:
         message = self._stored(params)
         if "photo" not in message and "document" not in message:
             raise bad_request("there is no caption in the message to edit")
-        fields, markup = self._content(params, "caption"), self._markup(params)
+        fields = self._content(params, "caption")
+        markup = self._markup(params, message["chat"]["id"])
         old = (message.get("caption_plain"), message.get("caption_entities"))
         if (fields.get("caption_plain"), fields.get("caption_entities"), markup) == (
             *old,

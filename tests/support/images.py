@@ -71,3 +71,15 @@ BOXLESS_ROWS = [
     [(20, "Call Alice")],
 ]
 BOXLESS_LINE = "Quexx Vimble"
+
+
+def line_boxes(lines: list[str], *, size: int = 40) -> list[tuple[int, int, int, int]]:
+    """Where `render_note` draws each line: (x, y, width, height) of its ink, as an OCR
+    engine's box would be (for notes made without OCR)."""
+    typeface = font(size)
+    boxes = []
+    for index, text in enumerate(lines):
+        left, top, right, bottom = typeface.getbbox(text)
+        y = 20 + 100 * index
+        boxes.append((20 + left, y + top, right - left, bottom - top))
+    return boxes

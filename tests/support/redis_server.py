@@ -18,15 +18,21 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, password: str | None = None) -> None:
         self.workdir = workdir
         self.port = free_port()
+        self.password = password  # --requirepass: clients must give it
         self.process: asyncio.subprocess.Process | None = None
         self.log = workdir / "redis.log"
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.url_with(self.password)
+
+    def url_with(self, password: str | None) -> str:
+        """The URL a client uses, with `password` (None: none) instead of the server's."""
+        secret = f":{password}@" if password is not None else ""
+        return f"redis://{secret}127.0.0.1:{self.port}/0"
 
     async def start(self) -> None:
         binary = shutil.which("redis-server")
@@ -40,6 +46,7 @@ class RedisServer:
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.workdir),
+                *(["--requirepass", self.password] if self.password is not None else []),
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip

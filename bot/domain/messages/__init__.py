@@ -11,6 +11,7 @@ One module per topic; import the package (`from bot.domain import messages`).
 """
 
 from bot.domain.messages.common import *  # noqa: F403
+from bot.domain.messages.editor import *  # noqa: F403
 from bot.domain.messages.notes import *  # noqa: F403
 from bot.domain.messages.photos import *  # noqa: F403
 from bot.domain.messages.settings import *  # noqa: F403

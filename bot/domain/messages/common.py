@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from bot.domain.i18n import N_, Msg, Translator
 from bot.domain.paging import Page
 
-# A line shown in a prompt: short enough for a photo's caption (1024 characters) with its
-# header; an OCR line is rarely longer, a retyped one at most MAX_RETYPE_CHARS.
+# A line shown in a prompt: short enough for a photo's caption (1,024 units) with its header;
+# an OCR line is rarely longer, a retyped one at most MAX_RETYPE_CHARS.
 PREVIEW_LIMIT = 800
 
 
@@ -46,10 +46,6 @@ def long_text(
         count=t.number(lines),
     )
     return LongText(header, body, footer, filename, notice)
-
-
-def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def page_label(t: Translator, page: Page) -> str:

@@ -4,9 +4,13 @@ results, /export and /forget."""
 from __future__ import annotations
 
 from bot.domain.i18n import N_, Translator
-from bot.domain.messages.common import NOTE_NUMBER, LongText, esc, long_text, page_label, truncate
+from bot.domain.lengths import shorten
+from bot.domain.messages.common import NOTE_NUMBER, LongText, esc, long_text, page_label
 from bot.domain.models import HIGHLIGHT_END, HIGHLIGHT_START, LineState, Note, SearchHit
 from bot.domain.paging import Page
+from bot.domain.review import TITLE_LIMIT
+
+BUTTON_TITLE_LIMIT = 40  # a note's title on its /notes button (in UTF-16 units)
 
 NO_NOTES = N_("You have no notes yet. Send me a photo of your notes to make the first one.")
 NOTE_GONE = N_("That note no longer exists.")
@@ -47,7 +51,7 @@ def _title_or_first_line(t: Translator, note: Note) -> str:
 
 def note_button(t: Translator, note: Note) -> str:
     """A note in the /notes keyboard: number, date, title (or first line), ⚠️ if unreviewed."""
-    title = truncate(_title_or_first_line(t, note), 40)
+    title = shorten(_title_or_first_line(t, note), BUTTON_TITLE_LIMIT)
     pending = " ⚠️" if note.pending_lines else ""
     return f"#{note.id} · {t.day_month(note.created_at)} · {title}{pending}"
 
@@ -148,7 +152,7 @@ def plain_snippet(snippet: str) -> str:
 
 
 def search_results(t: Translator, query: str, hits: list[SearchHit], page: Page) -> str:
-    words = esc(truncate(query, 100))
+    words = esc(shorten(query, 100))
     if not hits:
         return t.gettext("No notes match <i>{words}</i>.", words=words)
     lines = [
@@ -178,7 +182,11 @@ INLINE_NOTHING = N_("No notes found · open the bot")
 
 
 def inline_title(t: Translator, note_id: int, title: str | None) -> str:
-    return f"#{note_id} · {' '.join(title.split())}" if title else t(NOTE_NUMBER, id=note_id)
+    """An inline result's title: the note's number and title (or first line), one line, at
+    most TITLE_LIMIT units like every title."""
+    if not title:
+        return t(NOTE_NUMBER, id=note_id)
+    return shorten(f"#{note_id} · {' '.join(title.split())}", TITLE_LIMIT)
 
 
 def inline_description(t: Translator, note: Note | SearchHit) -> str:
@@ -187,7 +195,7 @@ def inline_description(t: Translator, note: Note | SearchHit) -> str:
         text = plain_snippet(note.snippet)
     else:
         text = " / ".join(line.text for line in note.visible_lines[:3])
-    text = truncate(text, 200) if text else t.gettext("(empty)")
+    text = shorten(text, 200) if text else t.gettext("(empty)")
     return f"{t.date_time(note.created_at)} · {text}"
 
 

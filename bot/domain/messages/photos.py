@@ -4,8 +4,9 @@ review of unsure lines (prompts, decisions, retyped text)."""
 from __future__ import annotations
 
 from bot.domain.i18n import N_, Translator
-from bot.domain.messages.common import PREVIEW_LIMIT, LongText, Text, esc, long_text, truncate
-from bot.domain.models import ConfidenceSource, ImageFlaw, Line, LineState, Note
+from bot.domain.lengths import shorten
+from bot.domain.messages.common import PREVIEW_LIMIT, LongText, Text, esc, long_text
+from bot.domain.models import ConfidenceSource, ImageFlaw, Line, LineState, Note, OcrDelay
 from bot.domain.review import MAX_RETYPE_CHARS, TITLE_LIMIT, Refusal
 
 TRIAL_NOTICE = N_(
@@ -52,6 +53,10 @@ IMAGE_FLAWS = {
     ImageFlaw.TOO_LARGE: N_("That image is too large ({detail}). Please send a smaller photo."),
     ImageFlaw.TOO_BIG_FILE: TOO_BIG,
     ImageFlaw.DAMAGED: N_("That image seems to be damaged; I couldn't read it."),
+    ImageFlaw.REFUSED: N_(
+        "The OCR engine can't read an image of this shape ({detail}). Please crop it closer "
+        "to the text, or send a photo of the whole page."
+    ),
 }
 REFUSALS = {
     Refusal.EMPTY_LINE: N_("That correction is empty. Please send the text of the line."),
@@ -90,6 +95,37 @@ def job_refused(t: Translator, reason: str, max_pending: int) -> str:
     return t(QUEUE_FULL)
 
 
+# The bot's reaction on each photo it did not take in a burst (one of the emoji Telegram lets
+# bots react with); the notice for them all names it.
+REFUSED_MARK = "👎"
+
+
+def photos_refused(t: Translator, reason: str, count: int, max_pending: int) -> str:
+    """One notice for `count` photos of a burst not taken, each marked with REFUSED_MARK (a
+    reply to the first); for one photo, its own refusal (a reply to it)."""
+    if count <= 1:
+        return job_refused(t, reason, max_pending)
+    marked = t.ngettext(
+        "I didn't take the {count} photo marked {mark}.",
+        "I didn't take the {count} photos marked {mark}.",
+        count,
+        count=t.number(count),
+        mark=REFUSED_MARK,
+    )
+    if reason == "queue_full":
+        why = t.gettext("I'm very busy right now: please send them again in a minute.")
+    else:
+        why = t.ngettext(
+            "You already have {count} photo waiting to be read: please send them again "
+            "when it is done.",
+            "You already have {count} photos waiting to be read: please send them again "
+            "when they are done.",
+            max_pending,
+            count=t.number(max_pending),
+        )
+    return f"{marked} {why}"
+
+
 def working(t: Translator, position: int, pages: int = 1) -> str:
     """Status while a photo waits: its place in the queue when others are ahead of it."""
     if pages == 1:
@@ -105,6 +141,24 @@ def working(t: Translator, position: int, pages: int = 1) -> str:
         count=t.number(position),
     )
     return f"{status}\n{ahead}"
+
+
+OCR_DELAYS = {
+    OcrDelay.UNREACHABLE: N_(
+        "⏳ Reading is delayed: the reading service can't be reached right now. Your photo is "
+        "saved and will be read as soon as the service is back."
+    ),
+    OcrDelay.NO_WORKER: N_(
+        "⏳ Reading is delayed: no reader is running right now. Your photo is saved and will "
+        "be read as soon as one starts."
+    ),
+}
+
+
+def reading(t: Translator, delay: OcrDelay | None, pages: int = 1) -> str:
+    """Status while a photo is being read; when OCR can't run now, also why it waits."""
+    status = working(t, 0, pages)
+    return status if delay is None else f"{status}\n{t(OCR_DELAYS[delay])}"
 
 
 def skipped_page(t: Translator, page: int, reason: str) -> str:
@@ -159,7 +213,7 @@ def ocr_result(t: Translator, note: Note, *, trial: bool, skipped: list[str] | N
 
 
 def _code(line: Line, limit: int = PREVIEW_LIMIT) -> str:
-    return f"<code>{esc(truncate(line.text, limit))}</code>"
+    return f"<code>{esc(shorten(line.text, limit))}</code>"
 
 
 def review_prompt(t: Translator, line: Line) -> str:
@@ -178,7 +232,7 @@ def review_done(t: Translator, line: Line) -> str:
     if line.state is LineState.RETYPED:
         return t.gettext("✏️ Retyped line {number}: {text}", number=number, text=_code(line))
     if line.state is LineState.DROPPED:
-        text = f"<s>{esc(truncate(line.text, PREVIEW_LIMIT))}</s>"
+        text = f"<s>{esc(shorten(line.text, PREVIEW_LIMIT))}</s>"
         return t.gettext("🗑 Dropped line {number}: {text}", number=number, text=text)
     return review_prompt(t, line)
 

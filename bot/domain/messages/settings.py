@@ -134,18 +134,15 @@ def stats(
     *,
     in_flight: int,
     workers: int,
-    ocr: DurationSummary,
+    waiting: DurationSummary,
+    reading: DurationSummary,
+    engine: str,
     licensed: bool | None,
     warm_up_s: float | None,
     uptime_s: float,
     queue: str = "",
 ) -> str:
     """`queue` is `ocr_queue(...)`'s line when OCR goes through a task queue."""
-    modes = {
-        True: t.gettext("licensed"),
-        False: t.gettext("trial (output truncated)"),
-        None: t.gettext("not known yet"),
-    }
     n = t.number
     return "\n".join(
         [
@@ -163,19 +160,31 @@ def stats(
             ),
             *([queue] if queue else []),
             t.gettext(
-                "OCR time over the last {count}: p50 {p50}, p95 {p95}",
-                count=n(ocr.count),
-                p50=_seconds(t, ocr.p50),
-                p95=_seconds(t, ocr.p95),
+                "OCR over the last {count} images: waiting p50 {wait_p50}, p95 {wait_p95}; "
+                "reading p50 {read_p50}, p95 {read_p95}",
+                count=n(reading.count),
+                wait_p50=_seconds(t, waiting.p50),
+                wait_p95=_seconds(t, waiting.p95),
+                read_p50=_seconds(t, reading.p50),
+                read_p95=_seconds(t, reading.p95),
             ),
             t.gettext(
-                "Engine: {mode}; warm-up {seconds}",
-                mode=modes[licensed],
+                "Engine: {engine}; warm-up {seconds}",
+                engine=engine_name(t, engine, licensed),
                 seconds=_seconds(t, warm_up_s),
             ),
             t.gettext("Uptime: {hours} h", hours=n(uptime_s / 3600, "0.0")),
         ]
     )
+
+
+def engine_name(t: Translator, engine: str, licensed: bool | None) -> str:
+    """The OCR engine and, for Aspose, its mode: "RapidOCR", "Aspose (trial)"…"""
+    if engine == "rapidocr":
+        return "RapidOCR"  # free: it has no license, nor a trial mode
+    if licensed is None:
+        return t.gettext("Aspose (mode not known yet)")
+    return t.gettext("Aspose (licensed)") if licensed else t.gettext("Aspose (trial)")
 
 
 def ocr_queue(t: Translator, queued: int | None, worker_names: tuple[str, ...]) -> str:

@@ -5,7 +5,8 @@
 `python -m bot worker` processes on any number of machines. The pipeline, the handlers and
 `Services` know only `OcrBackend`, and both raise the same errors (`bot.ocr.contract`):
 OcrFailed / OcrTimeout / ModelMissing when the image may be at fault, OcrUnavailable when OCR
-could not be attempted, ImageRejected for an image the engine refused.
+could not be attempted, ImageRejected for an image the engine refused. While a photo waits,
+`delay()` says why in the user's terms (the queue unreachable, no worker), or None.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain.models import Box
+from bot.domain.models import Box, OcrDelay
 from bot.ocr.contract import OcrOutcome
 
 log = logging.getLogger(__name__)
@@ -32,16 +33,32 @@ class BackendStatus:
     broker_reachable: bool = True
 
 
+@dataclass(frozen=True)
+class OcrTimings:
+    """Seconds per recent image, as the bot saw them (/stats): waiting for a worker (the
+    queue, or a busy pool) and reading (the engine's own time)."""
+
+    waiting: list[float]
+    reading: list[float]
+
+
 class ReadingLog:
     """What both backends keep about the images they read: seconds per recent image (for
     /stats) and the operator notices already logged (each is logged once)."""
 
     def __init__(self) -> None:
-        self.durations: deque[float] = deque(maxlen=1000)
+        self.waiting: deque[float] = deque(maxlen=1000)
+        self.reading: deque[float] = deque(maxlen=1000)
         self._notices_seen: set[str] = set()
 
+    @property
+    def timings(self) -> OcrTimings:
+        return OcrTimings(list(self.waiting), list(self.reading))
+
     def record(self, outcome: OcrOutcome, seconds: float) -> None:
-        self.durations.append(seconds)
+        """`seconds` from asking to the answer; of them, the engine read for `elapsed_s`."""
+        self.reading.append(outcome.elapsed_s)
+        self.waiting.append(max(0.0, seconds - outcome.elapsed_s))
         for notice in outcome.notices:
             if notice not in self._notices_seen:
                 self._notices_seen.add(notice)
@@ -63,17 +80,28 @@ class OcrBackend(Protocol):
         """How many jobs may download and read images at once (the pipeline's slots)."""
 
     @property
-    def durations(self) -> list[float]:
-        """Seconds per recent image, as the bot saw them (queueing included)."""
+    def timings(self) -> OcrTimings:
+        """Seconds per recent image, waiting and reading apart."""
 
     def start(self) -> None: ...
 
     async def warm_up(self) -> None: ...
 
     async def recognize(
-        self, image: bytes, language: str | None = None, crop_below: float | None = None
+        self,
+        image: bytes,
+        language: str | None = None,
+        crop_below: float | None = None,
+        job: str | None = None,
     ) -> OcrOutcome:
-        """OCR one image; with `crop_below`, also the pieces of the lines below it."""
+        """OCR one image; with `crop_below`, also the pieces of the lines below it. `job`
+        names the photo's job: asking again for the same job supersedes an earlier request
+        still waiting somewhere (a bot restart), and raises ImageGivenUp when the image has
+        killed workers MAX_ATTEMPTS times."""
+
+    async def delay(self) -> OcrDelay | None:
+        """Why an image would wait now (asked when one waits long), or None if nothing is
+        known to be wrong."""
 
     async def cut(self, image: bytes, boxes: list[Box | None]) -> list[bytes | None]:
         """Pieces of an image read earlier, one per box (None where none), cut by a worker."""

@@ -20,6 +20,8 @@ def build_backend(settings: Settings) -> OcrBackend:
             broker_url=settings.ocr_broker_url,
             timeout_s=settings.ocr_timeout_s,
             max_in_flight=settings.ocr_max_in_flight,
+            result_ttl_s=settings.ocr_result_ttl_s,
+            namespace=settings.token.split(":", 1)[0] or "bot",  # the bot's id, not a secret
         )
     return OcrPool(
         config,

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from bot.domain.models import Box
-from bot.ocr.backends.base import BackendStatus, ReadingLog
+from bot.domain.models import Box, OcrDelay
+from bot.ocr.backends.base import BackendStatus, OcrTimings, ReadingLog
 from bot.ocr.backends.worker import (
     init_worker,
     worker_check_language,
@@ -74,8 +74,8 @@ class OcrPool:
         return self._in_flight
 
     @property
-    def durations(self) -> list[float]:
-        return list(self._readings.durations)
+    def timings(self) -> OcrTimings:
+        return self._readings.timings
 
     @property
     def capacity(self) -> int:
@@ -84,6 +84,10 @@ class OcrPool:
 
     async def status(self) -> BackendStatus:
         return BackendStatus(kind="local", workers=self.workers)
+
+    async def delay(self) -> OcrDelay | None:
+        """The workers are this process's own: an image only waits its turn."""
+        return None
 
     def start(self) -> None:
         """Check prerequisites here (clear error, no native abort later) and start workers."""
@@ -131,9 +135,14 @@ class OcrPool:
             log.warning("event=ocr_trial_mode hint=%r", TRIAL_HINT)
 
     async def recognize(
-        self, image: bytes, language: str | None = None, crop_below: float | None = None
+        self,
+        image: bytes,
+        language: str | None = None,
+        crop_below: float | None = None,
+        job: str | None = None,
     ) -> OcrOutcome:
-        """OCR one image; raises ImageRejected, OcrTimeout or OcrFailed."""
+        """OCR one image; raises ImageRejected, OcrTimeout or OcrFailed. (`job` is for the
+        task queue: here a request dies with the bot, and a worker's death is seen at once.)"""
         started = time.monotonic()
         outcome: OcrOutcome = await self._call(
             worker_recognize, (self.config, image, language, crop_below)

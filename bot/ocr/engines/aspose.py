@@ -87,7 +87,8 @@ class AsposeEngine:
         self.language_enum(config.language)  # fail early on an unknown language
         self._crosscheck: CrossChecker | None = None
         if crosscheck_wanted(config.crosscheck):
-            self._crosscheck = CrossChecker()  # EngineUnavailable if on but RapidOCR is missing
+            # EngineUnavailable if on but RapidOCR is missing
+            self._crosscheck = CrossChecker(vietnamese=config.vietnamese)
         self._flatten = FLATTEN_DEFAULT if config.flatten is None else config.flatten
         self._prepare_handwriting()
 
@@ -213,7 +214,7 @@ class AsposeEngine:
         if self._crosscheck is not None and bgr is not None:
             pieces = [line.pieces for line in parsed_lines]
             cut = [line.cut for line in parsed_lines]
-            lines, checking_s = self._crosscheck.check(bgr, lines, pieces, cut)
+            lines, checking_s = self._crosscheck.check(bgr, lines, pieces, cut, language)
             crosscheck_s += checking_s
         notices, self._pending_notices = self._pending_notices, []
         outcome = OcrOutcome(

@@ -4,7 +4,10 @@ RapidOCR reads, recognition only, the rectangle the primary engine reported for 
 (padded by 15% of the line's height, from the same prepared pixels): a crop costs a few
 milliseconds, so the whole check adds ~4% to a photo's OCR time, far less than detecting the
 page again. How closely the two readings agree is the strongest signal we measured of whether
-the line is right (BENCHMARKS.md, "Quality").
+the line is right (BENCHMARKS.md, "Quality"). Vietnamese lines are re-read by the Vietnamese
+line recognizer instead (RapidOCR's model drops most Vietnamese letters, so it would disagree
+with every right line), on the rectangle padded only above and below: that model adds its own
+margins, but Aspose's rectangle can leave out the dot under a letter (BENCHMARKS.md §13).
 """
 
 from __future__ import annotations
@@ -19,17 +22,22 @@ from bot.ocr.engines.placing import Region, place
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.rapid_reader import RapidReader, box_of, cut_region, rapidocr_installed
 from bot.ocr.engines.scoring import agreement, crosschecked
+from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
+from bot.ocr.engines.vietnamese import VietnameseRecognizer, vietnamese_installed
 
 PAD_SHARE = 0.15  # of the line's height, on every side
+VIETNAMESE_PAD_SHARE = 0.10  # of the line's height, above and below only
 
 
-def crop(bgr: Any, box: Box, pad_share: float = PAD_SHARE) -> Any:
-    """The line's rectangle, padded and clipped to the image."""
+def crop(bgr: Any, box: Box, pad_share: float = PAD_SHARE, sides: bool = True) -> Any:
+    """The line's rectangle, padded (left and right too unless `sides` is False) and clipped
+    to the image."""
     x, y, width, height = box
     pad = pad_share * height
+    side = pad if sides else 0.0
     rows, cols = bgr.shape[:2]
-    left, top = max(0, int(x - pad)), max(0, int(y - pad))
-    right = min(cols, int(x + width + pad + 0.999))
+    left, top = max(0, int(x - side)), max(0, int(y - pad))
+    right = min(cols, int(x + width + side + 0.999))
     bottom = min(rows, int(y + height + pad + 0.999))
     return bgr[top:bottom, left:right]
 
@@ -38,7 +46,7 @@ class CrossChecker:
     """Holds its own RapidOCR instance (RapidOCR keeps call flags between calls, so it is
     never shared with a page reader)."""
 
-    def __init__(self) -> None:
+    def __init__(self, vietnamese: bool = True) -> None:
         try:
             self._reader = RapidReader()
         except ImportError as error:
@@ -46,6 +54,8 @@ class CrossChecker:
                 f"OCR_CROSSCHECK is on but RapidOCR can't be loaded ({error}); "
                 "install `rapidocr` and `onnxruntime`, or set OCR_CROSSCHECK=false"
             ) from None
+        self._vietnamese_wanted = vietnamese
+        self._vietnamese: VietnameseRecognizer | None = None  # loaded with the first VIE photo
 
     def place_missing(self, bgr: Any, lines: list[ParsedLine]) -> list[ParsedLine]:
         """Lines the engine gave no rectangle for, placed with RapidOCR's detector: the page's
@@ -77,8 +87,20 @@ class CrossChecker:
             found.append(replace(line, box=union(pieces), pieces=pieces, cut=placement.cut))
         return found
 
-    def second_reading(self, bgr: Any, pieces: list[Box]) -> str:
-        """RapidOCR's reading of the line's pieces (in the line's order), joined."""
+    def _vietnamese_reader(self, language: str | None) -> VietnameseRecognizer | None:
+        if language != VIETNAMESE or not self._vietnamese_wanted or not vietnamese_installed():
+            return None
+        if self._vietnamese is None:
+            self._vietnamese = VietnameseRecognizer()
+        return self._vietnamese
+
+    def second_reading(self, bgr: Any, pieces: list[Box], language: str | None = None) -> str:
+        """The second reader's reading of the line's pieces (in the line's order), joined:
+        RapidOCR's, or the Vietnamese model's for a Vietnamese photo."""
+        vietnamese = self._vietnamese_reader(language)
+        if vietnamese is not None:
+            crops = [crop(bgr, box, VIETNAMESE_PAD_SHARE, sides=False) for box in pieces]
+            return " ".join(text for text, _ in vietnamese.read(crops))
         return " ".join(self._reader.read_crop(crop(bgr, box))[0] for box in pieces)
 
     def check(
@@ -87,20 +109,22 @@ class CrossChecker:
         lines: list[RecognizedLine],
         pieces: list[list[Box]],
         cut: list[bool] | None = None,
+        language: str | None = None,
     ) -> tuple[list[RecognizedLine], float]:
         """Lines with only the dictionary estimate (ESTIMATE) and a place in the image get a
         CROSSCHECK confidence from how much the second reading agrees with them; `pieces` are
         each line's boxes (several when the engine made one text line of several of its
         lines); `cut` says which texts show only the start of their box's line (trial
-        truncation): those are compared with the start of the second reading (`same_start`).
-        Returns the lines and the seconds spent."""
+        truncation): those are compared with the start of the second reading (`same_start`);
+        `language` is the photo's OCR language (VIE picks the Vietnamese reader). Returns the
+        lines and the seconds spent."""
         started = time.monotonic()
         checked = []
         for line, boxes, short in zip(lines, pieces, cut or [False] * len(lines), strict=True):
             if line.confidence_source is not ConfidenceSource.ESTIMATE or not boxes:
                 checked.append(line)
                 continue
-            second = self.second_reading(bgr, boxes)
+            second = self.second_reading(bgr, boxes, language)
             agree = agreement(line.text, same_start(line.text, second) if short else second)
             confidence = crosschecked(agree)
             checked.append(

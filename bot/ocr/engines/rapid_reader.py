@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.models import Box
+from bot.domain.models import Box, ImageFlaw
+from bot.ocr.engines.layout import reading_order
+from bot.ocr.images.intake import ImageRejected
 
 # Four corner points (x, y), clockwise from the top left of the text.
 Quad = tuple[tuple[float, float], ...]
@@ -33,6 +35,11 @@ DETECTOR_PARAMS: dict[str, Any] = {
     "Det.unclip_ratio": 1.8,
 }
 UPSIDE_DOWN = "180"
+# RapidOCR drops regions it scores under 0.5 (its `text_score`): mostly strokes read as text.
+MIN_SCORE = 0.5
+# RapidOCR's refusals of an image it can't scale for its models (an extreme strip given whole):
+# the image's fault. Told by name: rapidocr 3.x defines the class twice, in internal modules.
+REFUSALS = frozenset({"ResizeImgError"})
 
 
 def rapidocr_installed() -> bool:
@@ -115,8 +122,15 @@ class RapidReader:
         self._engine: Any = RapidOCR(params={**params, "Global.log_level": "warning"})
 
     def detect(self, bgr: Any) -> list[Quad]:
-        """The text regions of a page, in RapidOCR's order (top to bottom, left to right)."""
-        found = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+        """The text regions of a page, in RapidOCR's order (top to bottom, left to right).
+        Raises ImageRejected when the engine refuses the image (its size, its shape)."""
+        try:
+            found = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+        except Exception as error:
+            if type(error).__name__ not in REFUSALS:
+                raise
+            height, width = bgr.shape[:2]
+            raise ImageRejected(ImageFlaw.REFUSED, f"{width}×{height}") from None
         if getattr(found, "boxes", None) is None:
             return []
         return [tuple((float(x), float(y)) for x, y in quad) for quad in found.boxes]
@@ -163,6 +177,13 @@ class RapidReader:
         readings = self.read([cut_region(bgr, quad) for quad in quads], classify)
         pairs = zip(quads, readings, strict=True)
         return [(quad, reading) for quad, reading in pairs if reading.text]
+
+    def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
+        """Every line of `bgr` RapidOCR scores from MIN_SCORE up, as (text, score, box), in
+        reading order (`layout`). Raises ImageRejected like `detect`."""
+        found = [(q, r) for q, r in self.read_lines(bgr) if r.score >= MIN_SCORE]
+        boxes = [box_of(quad) for quad, _ in found]
+        return [(found[i][1].text, found[i][1].score, boxes[i]) for i in reading_order(boxes)]
 
     def read_crop(self, bgr: Any) -> tuple[str, float]:
         """Recognition only, on an image holding one line: (text, score)."""

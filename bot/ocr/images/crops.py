@@ -2,8 +2,9 @@
 
 Cut from the image exactly as the engine read it (`images.normalize_for_ocr`: EXIF rotation,
 downscaling), so the engine's box lands on the right pixels. Padded a little so the user sees
-the line's surroundings, enlarged when small so it is readable on a phone, and kept within
-Telegram's photo limits (width + height ≤ 10,000, sides at most 20:1).
+the line's surroundings, enlarged when small so it is readable on a phone, and always within
+Telegram's photo limits (width + height ≤ 10,000, sides at most 20:1): a long line on a thin
+image is given more of the image around it, then, where the image ends, its background.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from PIL import Image
+from PIL import Image, ImageOps, ImageStat
 
 from bot.domain.models import Box, RecognizedLine
 
@@ -35,7 +36,8 @@ def cut(image: Image.Image, box: Box) -> bytes | None:
     right, bottom = min(image.width, x + width + pad), min(image.height, y + height + pad)
     if right - left < 2 or bottom - top < 2:
         return None
-    # A long thin line: taller, so Telegram accepts the photo and it still reads as a line.
+    # A long thin line: more of the image above and below it, as far as the image goes, so
+    # Telegram accepts the photo (`within_ratio` pads what the image can't give).
     short = max(bottom - top, -(-(right - left) // MAX_RATIO))
     grow = short - (bottom - top)
     top, bottom = max(0, top - grow // 2), min(image.height, bottom + grow - grow // 2)
@@ -46,8 +48,37 @@ def cut(image: Image.Image, box: Box) -> bytes | None:
         size = (max(1, round(piece.width * scale)), max(1, round(piece.height * scale)))
         piece = piece.resize(size, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    piece.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY)
+    within_ratio(piece.convert("RGB")).save(out, format="JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
+
+
+def within_ratio(piece: Image.Image) -> Image.Image:
+    """`piece` (RGB), its short side padded with its background so that its sides differ at
+    most MAX_RATIO times."""
+    long, short = max(piece.size), min(piece.size)
+    needed = -(-long // MAX_RATIO)
+    if short >= needed:
+        return piece
+    grow = needed - short
+    before, after = grow // 2, grow - grow // 2
+    border = (0, before, 0, after) if piece.width >= piece.height else (before, 0, after, 0)
+    return ImageOps.expand(piece, border=border, fill=_background(piece))
+
+
+def _background(piece: Image.Image) -> tuple[int, ...]:
+    """The median colour of the piece's outer frame: the margin around the line, the page."""
+    width, height = piece.size
+    frame = Image.new(piece.mode, (2 * (width + height), 1))
+    x = 0
+    for edge in (
+        piece.crop((0, 0, width, 1)),
+        piece.crop((0, height - 1, width, height)),
+        piece.crop((0, 0, 1, height)).rotate(90, expand=True),
+        piece.crop((width - 1, 0, width, height)).rotate(90, expand=True),
+    ):
+        frame.paste(edge, (x, 0))
+        x += edge.width
+    return tuple(int(value) for value in ImageStat.Stat(frame).median)
 
 
 def cut_boxes(image: Image.Image, boxes: Sequence[Box | None]) -> list[bytes | None]:

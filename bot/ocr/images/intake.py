@@ -22,6 +22,10 @@ MAX_SIDE = 20_000
 # anyway, and on 12 MP pages it saves 15-30% of the engine's time with the same text
 # (BENCHMARKS.md, "Downscaling").
 DEFAULT_OCR_MAX_SIDE = 2560
+# A strip (sides further apart than this) is downscaled by its short side instead: scaled by
+# its long side, a 20000×60 strip of text would become 2560×8, unreadable. Its short side is
+# kept at max_side / STRIP_RATIO at least, so its pixels stay under 20000 × 160.
+STRIP_RATIO = 16
 
 
 class ImageRejected(ValueError):
@@ -86,13 +90,22 @@ def prepare_for_ocr(data: bytes, *, max_side: int = DEFAULT_OCR_MAX_SIDE) -> Ima
                 rgba = upright.convert("RGBA")
                 background.paste(rgba, mask=rgba.getchannel("A"))
                 upright = background
-            if max(upright.size) > max_side:
+            scale = ocr_scale(upright.size, max_side)
+            if scale < 1:
+                longest = max(1, round(max(upright.size) * scale))
                 upright = upright.copy()
-                upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+                upright.thumbnail((longest, longest), Image.Resampling.LANCZOS)
             upright.load()
             return upright
     except (OSError, SyntaxError, ValueError):
         raise ImageRejected(ImageFlaw.DAMAGED) from None
+
+
+def ocr_scale(size: tuple[int, int], max_side: int) -> float:
+    """How much to shrink an image before OCR (1: not at all): its long side to `max_side`,
+    a strip's long side counted as at most STRIP_RATIO times its short side."""
+    long_side, short_side = max(size), min(size)
+    return min(1.0, max_side / min(long_side, short_side * STRIP_RATIO))
 
 
 def to_png(image: Image.Image) -> bytes:

@@ -10,9 +10,11 @@ from telegram import Document, Message, PhotoSize, Update
 from bot.domain import messages
 from bot.domain.models import JobStatus
 from bot.storage import JobRefused
-from bot.telegram.chat import reply, translator
+from bot.telegram.chat import translator
 from bot.telegram.context import BotContext
 from bot.telegram.delivery import send_reply
+from bot.telegram.features.editor import edit_keyboard
+from bot.telegram.refusals import reply_to
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +52,17 @@ async def on_image(update: Update, context: BotContext) -> None:
     t = await translator(update, context)
     media = _image_of(message)
     if media is None:
-        await reply(message, t(messages.NOT_AN_IMAGE))
+        await reply_to(message, t(messages.NOT_AN_IMAGE))
         return
     if media.file_size is not None and media.file_size > svc.settings.max_file_bytes:
-        await reply(message, t(messages.TOO_BIG))
+        await reply_to(message, t(messages.TOO_BIG))
         return
     existing = await svc.storage.notes.find_by_file(user.id, media.file_unique_id)
     if existing is not None:
-        await send_reply(context.bot, message.chat_id, messages.duplicate_photo(t, existing))
+        keyboard = edit_keyboard(svc.settings, t, existing, message.chat_id)
+        await send_reply(
+            context.bot, message.chat_id, messages.duplicate_photo(t, existing), keyboard=keyboard
+        )
         return
     try:
         job = await svc.storage.jobs.create(
@@ -76,8 +81,15 @@ async def on_image(update: Update, context: BotContext) -> None:
         )
     except JobRefused as refused:
         log.info("event=job_refused user=%d reason=%s", user.id, refused.reason)
-        await reply(
-            message, messages.job_refused(t, refused.reason, svc.settings.max_pending_per_user)
+        reason, max_pending = refused.reason, svc.settings.max_pending_per_user
+        if reason == "duplicate":  # the same photo is being read: its answer is on its way
+            await reply_to(message, messages.job_refused(t, reason, max_pending))
+            return
+        await svc.refused_photos.refuse(  # too many waiting: resend later; one notice a burst
+            message,
+            user.id,
+            reason,
+            lambda count: messages.photos_refused(t, reason, count, max_pending),
         )
         return
     log.info("event=job_created job=%d user=%d", job.id, user.id)

@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Note, SearchHit
+from bot.monitoring import SEARCH_SECONDS
 from bot.storage.search_query import build_fts_query
 from bot.telegram.chat import INLINE_CACHE_S, open_bot_button
 from bot.telegram.context import BotContext, Services
@@ -55,7 +56,10 @@ async def _page(
     if fts_query is None:
         notes = await svc.storage.notes.page(user_id, limit=INLINE_PAGE + 1, offset=offset)
         return [(note, note) for note in notes[:INLINE_PAGE]], len(notes) > INLINE_PAGE
-    hits = await svc.storage.search.find(user_id, fts_query, limit=INLINE_PAGE + 1, offset=offset)
+    with SEARCH_SECONDS.time():
+        hits = await svc.storage.search.find(
+            user_id, fts_query, limit=INLINE_PAGE + 1, offset=offset
+        )
     shown = hits[:INLINE_PAGE]
     notes = await svc.storage.notes.several(user_id, [hit.note_id for hit in shown])
     by_id = {note.id: note for note in notes}

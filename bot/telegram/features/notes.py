@@ -28,8 +28,10 @@ from bot.telegram.buttons import (
 from bot.telegram.chat import private_command, reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import send_reply
+from bot.telegram.features.editor import edit_button
 from bot.telegram.features.review import line_pieces, message_ref, send_review_prompts
 from bot.telegram.features.search import search_page
+from bot.telegram.text import CAPTION_LIMIT, shorten_html
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,15 @@ def _back_button(
 
 
 def note_keyboard(
-    buttons: ButtonCodec, user_id: int, t: Translator, note: Note, back: Back
+    svc: Services, user_id: int, t: Translator, note: Note, back: Back
 ) -> InlineKeyboardMarkup:
+    """An opened note's buttons (in the private chat: /notes is private-only)."""
+    buttons = svc.buttons
     ref = NoteRef(note.id, back)
     rows = []
+    edit = edit_button(svc.settings, t, note)
+    if edit is not None:
+        rows.append([edit])
     if note.pending_lines:
         rows.append(
             [buttons.button(user_id, t(messages.REVIEW_PENDING_BUTTON), Kind.REVIEW_AGAIN, ref)]
@@ -167,7 +174,7 @@ async def on_open_note(press: Press, context: BotContext) -> None:
         press.chat_id,
         messages.note_view(press.t, note),
         edit_message_id=press.message.message_id if press.message else None,
-        keyboard=note_keyboard(context.services.buttons, press.user_id, press.t, note, ref.back),
+        keyboard=note_keyboard(context.services, press.user_id, press.t, note, ref.back),
     )
 
 
@@ -199,7 +206,9 @@ async def on_show_pages(press: Press, context: BotContext) -> None:
     note, _ = found
     await press.answer(press.t(messages.SENDING_PHOTOS))
     for number, page in enumerate(note.pages):
-        caption = messages.page_caption(press.t, note, number, len(note.pages))
+        caption = shorten_html(
+            messages.page_caption(press.t, note, number, len(note.pages)), CAPTION_LIMIT
+        )
         if page.as_file:
             await context.bot.send_document(
                 press.chat_id, page.file_id, caption=caption, parse_mode=ParseMode.HTML

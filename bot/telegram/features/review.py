@@ -8,12 +8,14 @@ from collections.abc import Mapping, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
+from bot.config import Settings
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.models import Line, MessageRef, Note, ReviewAction
 from bot.domain.review import TextRejected, clean_retype
+from bot.monitoring import REVIEW_OUTCOMES
 from bot.ocr.backends.base import OcrBackend
 from bot.ocr.contract import OcrFailed, OcrUnavailable
 from bot.ocr.images.intake import ImageRejected
@@ -22,7 +24,9 @@ from bot.telegram.buttons import ButtonCodec, ButtonHandler, InvalidButton, Kind
 from bot.telegram.chat import reply
 from bot.telegram.context import BotContext, Services
 from bot.telegram.delivery import edit_text, send_reply
+from bot.telegram.features.editor import edit_keyboard
 from bot.telegram.files import download
+from bot.telegram.text import CAPTION_LIMIT, shorten_html
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +66,31 @@ async def send_review_prompts(
     """One prompt per line, each recorded on its line so a reply to it retypes that line.
 
     A line with its piece of the photo (`pieces`, by line id) is asked about as that photo with
-    the prompt as its caption; one without (no box, or not cut) as text.
+    the prompt as its caption; one without (no box, or not cut) as text, and so is one whose
+    photo Telegram refuses for good (a 400: it would refuse it again), so every line is asked.
+    A passing fault is raised: the caller tries again later.
     """
     for line in lines:
         keyboard = review_keyboard(buttons, user_id, t, line)
+        prompt = messages.review_prompt(t, line)
         piece = (pieces or {}).get(line.id)
+        sent: Message | None = None
         if piece is not None:
-            sent = await bot.send_photo(
-                chat_id,
-                piece,
-                caption=messages.review_prompt(t, line),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-            )
-        else:
+            try:
+                sent = await bot.send_photo(
+                    chat_id,
+                    piece,
+                    caption=shorten_html(prompt, CAPTION_LIMIT),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                )
+            except BadRequest as error:
+                log.warning(
+                    "event=prompt_photo_refused user=%d line=%d error=%s", user_id, line.id, error
+                )
+        if sent is None:
             sent = await bot.send_message(
-                chat_id,
-                messages.review_prompt(t, line),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
+                chat_id, prompt, parse_mode=ParseMode.HTML, reply_markup=keyboard
             )
         await storage.notes.set_review_message(user_id, line.id, sent.message_id)
 
@@ -109,9 +119,10 @@ async def line_pieces(
     return pieces
 
 
-async def announce_if_complete(bot: Bot, t: Translator, note: Note) -> None:
+async def announce_if_complete(bot: Bot, settings: Settings, t: Translator, note: Note) -> None:
     if note.is_complete:
-        await send_reply(bot, note.chat_id, messages.note_complete(t, note))
+        keyboard = edit_keyboard(settings, t, note, note.chat_id)
+        await send_reply(bot, note.chat_id, messages.note_complete(t, note), keyboard=keyboard)
 
 
 async def on_review_button(press: Press, context: BotContext) -> None:
@@ -136,9 +147,10 @@ async def on_review_button(press: Press, context: BotContext) -> None:
         await press.show(messages.review_done(t, resolved.line), toast=t(messages.ALREADY_RESOLVED))
         return
     log.info("event=line_reviewed user=%d line=%d action=%s", press.user_id, line_id, action)
+    REVIEW_OUTCOMES.labels(action=action, via="chat").inc()
     toast = messages.KEPT if action is ReviewAction.KEEP else messages.DROPPED
     await press.show(messages.review_done(t, line), toast=t(toast))
-    await announce_if_complete(context.bot, t, note)
+    await announce_if_complete(context.bot, context.services.settings, t, note)
 
 
 BUTTONS: dict[Kind, ButtonHandler] = {kind: on_review_button for kind in ACTIONS}
@@ -206,9 +218,10 @@ async def retype(
         await reply(message, t(messages.NOTHING_TO_RETYPE))
         return
     log.info("event=line_reviewed user=%d line=%d action=retype", user_id, line.id)
+    REVIEW_OUTCOMES.labels(action=ReviewAction.RETYPE, via="chat").inc()
     if line.review_message_id is not None:
         await edit_text(
             context.bot, message.chat_id, line.review_message_id, messages.review_done(t, line)
         )
     await reply(message, messages.line_saved(t, line, note))
-    await announce_if_complete(context.bot, t, note)
+    await announce_if_complete(context.bot, context.services.settings, t, note)

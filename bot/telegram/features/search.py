@@ -7,6 +7,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.domain import messages
 from bot.domain.i18n import Translator
 from bot.domain.paging import Page
+from bot.monitoring import SEARCH_SECONDS
 from bot.storage.search_query import build_fts_query
 from bot.telegram.buttons import (
     Back,
@@ -57,9 +58,12 @@ async def search_page(
     fts_query = build_fts_query(words) if words else None
     if words is None or fts_query is None:
         return None
-    total = await svc.storage.search.count(user_id, fts_query)
-    page = Page.of(number, SEARCH_PAGE, total)
-    hits = await svc.storage.search.find(user_id, fts_query, limit=page.size, offset=page.offset)
+    with SEARCH_SECONDS.time():
+        total = await svc.storage.search.count(user_id, fts_query)
+        page = Page.of(number, SEARCH_PAGE, total)
+        hits = await svc.storage.search.find(
+            user_id, fts_query, limit=page.size, offset=page.offset
+        )
     note_ids = [hit.note_id for hit in hits]
     keyboard = (
         results_keyboard(svc.buttons, user_id, t, note_ids, search_id, page) if hits else None

@@ -17,8 +17,9 @@ The rules, and why:
   worker on the same image.
 - `worker_prefetch_multiplier=1`: a worker holds only the tasks it is running, so tasks wait in
   Redis, where any worker can take them, and the visibility timeout starts when reading does.
-- Results expire after RESULT_TTL_S: the bot reads a result within milliseconds; one nobody
-  reads (the bot restarted and sent the image again) must not stay in Redis.
+- Results expire after OCR_RESULT_TTL_S (600 s by default): the bot reads a result within
+  milliseconds; one nobody reads (the bot restarted and sent the image again) must not stay
+  in Redis. Longer keeps an answer for a bot that is down for longer; it costs Redis memory.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ RECOGNIZE = "notes.ocr.recognize"
 LANGUAGES = "notes.ocr.languages"
 CHECK_LANGUAGE = "notes.ocr.check_language"
 CUT = "notes.ocr.cut"
+# A message header naming the photo's job (`tickets`): a header, not an argument, so workers
+# and bots of the version before it still understand each other's tasks.
+JOB_HEADER = "notes_job"
 
 VISIBILITY_MARGIN_S = 5.0
 RESTORE_INTERVAL_S = 1
-RESULT_TTL_S = 600
+RESULT_TTL_S = 600  # OCR_RESULT_TTL_S's default
 # Seconds a child may take to load and warm the engine before the worker gives up on it
 # (Celery's default, 4 s, is shorter than the engine's warm-up).
 CHILD_START_TIMEOUT_S = 120.0
@@ -57,8 +61,9 @@ def visibility_timeout(timeout_s: float) -> float:
     return timeout_s + VISIBILITY_MARGIN_S
 
 
-def make_celery(broker_url: str, timeout_s: float) -> Celery:
-    """The queue's Celery app; `timeout_s` is OCR_TIMEOUT_S, the hard limit per task."""
+def make_celery(broker_url: str, timeout_s: float, result_ttl_s: int = RESULT_TTL_S) -> Celery:
+    """The queue's Celery app; `timeout_s` is OCR_TIMEOUT_S, the hard limit per task;
+    `result_ttl_s` is OCR_RESULT_TTL_S."""
     connection: dict[str, Any] = {
         "socket_timeout": 10,
         "socket_connect_timeout": 5,
@@ -86,7 +91,7 @@ def make_celery(broker_url: str, timeout_s: float) -> Celery:
         worker_send_task_events=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_deduplicate_successful_tasks=False,
-        result_expires=RESULT_TTL_S,
+        result_expires=result_ttl_s,
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         broker_transport_options={

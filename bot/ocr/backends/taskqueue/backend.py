@@ -8,8 +8,12 @@ what is in Redis can be lost (a Redis restart without persistence) and is then s
   `bot.ocr.backends.taskqueue.app`); the bot just keeps waiting.
 - Redis restarted (its run_id changed) or unreachable for a moment: tasks are sent again;
   unreachable for longer than BROKER_GRACE_S: OcrUnavailable (not the image's fault).
-- A duplicate run (a task sent again whose first copy survived) is harmless: the first result
-  is taken, later ones are ignored and expire.
+- A photo's task names its job (`tickets`): sent again (after a restart of the bot, or of
+  Redis), the earlier copy is skipped by the worker that takes it; and a photo that has
+  killed MAX_ATTEMPTS whole workers is answered as given up (ImageGivenUp).
+- A duplicate run that slipped through anyway is harmless: the first result is taken,
+  later ones are ignored and expire.
+- While a photo waits, `delay()` tells why: Redis unreachable, or no worker answering.
 - Errors arrive as data (`wire`) and are raised as the same types the local pool raises.
 """
 
@@ -27,17 +31,20 @@ from kombu.exceptions import OperationalError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.domain.models import Box
-from bot.ocr.backends.base import BackendStatus, ReadingLog
+from bot.domain.models import Box, OcrDelay
+from bot.ocr.backends.base import BackendStatus, OcrTimings, ReadingLog
 from bot.ocr.backends.taskqueue.app import (
     CHECK_LANGUAGE,
     CUT,
+    JOB_HEADER,
     LANGUAGES,
     QUEUE,
     RECOGNIZE,
+    RESULT_TTL_S,
     make_celery,
 )
 from bot.ocr.backends.taskqueue.results import ResultWatcher
+from bot.ocr.backends.taskqueue.tickets import mark_answered, name_current
 from bot.ocr.backends.taskqueue.wire import WireError, error_from_wire, from_wire, to_wire
 from bot.ocr.contract import (
     EngineConfig,
@@ -54,6 +61,7 @@ T = TypeVar("T")
 BROKER_GRACE_S = 30.0  # Redis away longer than this: OcrUnavailable
 QUESTION_TIMEOUT_S = 15.0  # /lang's questions to a worker wait at most this long
 PING_TIMEOUT_S = 1.0
+DELAY_KNOWN_S = 5.0  # how long one finding of `delay()` serves every photo that waits
 CHECK_S = 0.5  # how often a waiting call looks at the broker's state
 
 # Celery failures that are not about the image: no worker could run the task as sent.
@@ -87,6 +95,12 @@ def _decode(kind: type[T], answer: Any) -> T:
         raise OcrUnavailable(f"the worker's answer does not fit: {error}") from None
 
 
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (the bot stopping): no more Redis calls."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class TaskLost(Exception):
     """Redis restarted after the task was sent: it may be gone, send it again."""
 
@@ -103,14 +117,19 @@ class CeleryBackend:
         max_in_flight: int = 8,
         broker_grace_s: float = BROKER_GRACE_S,
         question_timeout_s: float = QUESTION_TIMEOUT_S,
+        result_ttl_s: int = RESULT_TTL_S,
+        namespace: str = "bot",
     ) -> None:
         self.config = config
         self.timeout_s = timeout_s
         self.broker_grace_s = broker_grace_s
         self.question_timeout_s = question_timeout_s
+        # Job ids are the bot's own: `namespace` (the bot's id) keeps two bots that share a
+        # Redis from superseding each other's tasks.
+        self.namespace = namespace
         self.licensed: bool | None = None
         self.warm_up_s: float | None = None  # workers warm themselves; nothing to report
-        self._app = make_celery(broker_url, timeout_s)
+        self._app = make_celery(broker_url, timeout_s, result_ttl_s)
         # Celery's client calls block, so they run on threads of their own, one at a time
         # each: sending (and revoking) on one, pings (~1 s each, for /stats) on another, so
         # a ping never holds up a photo.
@@ -134,6 +153,8 @@ class CeleryBackend:
         self._readings = ReadingLog()
         self._languages: list[str] | None = None
         self._language_checks: dict[str, str | None] = {}
+        self._delay_found: tuple[float, OcrDelay | None] | None = None  # (when, what)
+        self._delay_lock: asyncio.Lock | None = None
 
     @property
     def in_flight(self) -> int:
@@ -144,8 +165,8 @@ class CeleryBackend:
         return self._max_in_flight
 
     @property
-    def durations(self) -> list[float]:
-        return list(self._readings.durations)
+    def timings(self) -> OcrTimings:
+        return self._readings.timings
 
     def start(self) -> None:
         """Start listening for results (needs the running event loop)."""
@@ -164,20 +185,27 @@ class CeleryBackend:
         )
 
     async def recognize(
-        self, image: bytes, language: str | None = None, crop_below: float | None = None
+        self,
+        image: bytes,
+        language: str | None = None,
+        crop_below: float | None = None,
+        job: str | None = None,
     ) -> OcrOutcome:
         """OCR one image on a worker; waits (bounded: OCR_MAX_IN_FLIGHT at once) for one."""
         if self._slots is None:
             self.start()
         assert self._slots is not None
+        ticket = None if job is None else f"{self.namespace}:{job}"
         async with self._slots:
             self._in_flight += 1
             started = time.monotonic()
             try:
                 args = [to_wire(self.config), _base64(image), language, crop_below]
-                answer = await self._ask(RECOGNIZE, args, deadline_s=None)
+                answer = await self._ask(RECOGNIZE, args, deadline_s=None, job=ticket)
             finally:
                 self._in_flight -= 1
+                if ticket is not None and not _cancelling():
+                    await self._answered(ticket)
         outcome = _decode(OcrOutcome, answer)
         self._readings.record(outcome, time.monotonic() - started)
         self.licensed = not outcome.trial
@@ -222,13 +250,42 @@ class CeleryBackend:
         names = tuple(sorted(name for reply in replies for name in reply))
         return BackendStatus(kind="celery", workers=len(names), worker_names=names, queued=queued)
 
+    async def _answered(self, ticket: str) -> None:
+        """Copies of the job's task still in Redis are skipped from now on (best effort)."""
+        try:
+            await asyncio.wait_for(mark_answered(self._redis, ticket), timeout=2)
+        except (TimeoutError, RedisError, OSError) as error:
+            log.info("event=ocr_ticket_unavailable error=%s", type(error).__name__)
+
     def _ping(self) -> list[dict[str, Any]]:
         return list(self._app.control.ping(timeout=PING_TIMEOUT_S) or [])
 
+    async def delay(self) -> OcrDelay | None:
+        """Redis unreachable, or no worker answering a ping (found at most every few
+        seconds, however many photos wait)."""
+        if self._delay_lock is None:
+            self._delay_lock = asyncio.Lock()
+        async with self._delay_lock:
+            found = self._delay_found
+            if found is None or time.monotonic() - found[0] > DELAY_KNOWN_S:
+                found = self._delay_found = (time.monotonic(), await self._find_delay())
+            return found[1]
+
+    async def _find_delay(self) -> OcrDelay | None:
+        try:
+            await asyncio.wait_for(self._redis.ping(), timeout=5 * PING_TIMEOUT_S)
+            replies = await self._in_thread(self._ping_thread, self._ping)
+        except (TimeoutError, RedisError, OperationalError, OSError):
+            return OcrDelay.UNREACHABLE
+        return None if replies else OcrDelay.NO_WORKER
+
     # --- one task: send, wait, send again if Redis lost it ---
 
-    async def _ask(self, name: str, args: list[Any], *, deadline_s: float | None) -> Any:
-        """The task's answer (`outcome`), or its error raised as the local pool would."""
+    async def _ask(
+        self, name: str, args: list[Any], *, deadline_s: float | None, job: str | None = None
+    ) -> Any:
+        """The task's answer (`outcome`), or its error raised as the local pool would; each
+        copy sent is named the current task of `job`, if given."""
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         task_ids: list[str] = []
         try:
@@ -237,7 +294,7 @@ class CeleryBackend:
                 task_ids.append(task_id)
                 self._waiting.add(task_id)
                 self._watcher.watch(task_id)  # before sending, so no result is missed
-                await self._send(name, args, task_id)
+                await self._send(name, args, task_id, job)
                 held_by = await self._watcher.server_id()
                 log.debug("event=ocr_task_sent task=%s name=%s", task_id, name)
                 try:
@@ -254,11 +311,13 @@ class CeleryBackend:
                 self._waiting.discard(task_id)
                 self._watcher.forget(task_id)
 
-    async def _send(self, name: str, args: list[Any], task_id: str) -> None:
+    async def _send(self, name: str, args: list[Any], task_id: str, job: str | None) -> None:
         give_up = time.monotonic() + self.broker_grace_s
         pause = 0.2
         while True:
             try:
+                if job is not None:  # before sending: a worker may take the task at once
+                    await name_current(self._redis, job, task_id)
                 await self._in_thread(
                     self._send_thread,
                     self._app.send_task,
@@ -266,6 +325,7 @@ class CeleryBackend:
                     args=args,
                     task_id=task_id,
                     queue=QUEUE,
+                    headers=None if job is None else {JOB_HEADER: job},
                 )
                 return
             except (OperationalError, RedisError, OSError) as error:

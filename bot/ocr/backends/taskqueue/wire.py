@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from bot.domain.models import ImageFlaw
-from bot.ocr.contract import ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable
+from bot.ocr.contract import ImageGivenUp, ModelMissing, OcrFailed, OcrTimeout, OcrUnavailable
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.images.intake import ImageRejected
 
@@ -132,7 +132,14 @@ def _build_scalar(hint: Any, data: Any, where: str) -> Any:
 
 _ERRORS: dict[str, type[Exception]] = {
     error.__name__: error
-    for error in (OcrTimeout, ModelMissing, OcrFailed, OcrUnavailable, EngineUnavailable)
+    for error in (
+        OcrTimeout,
+        ModelMissing,
+        ImageGivenUp,
+        OcrFailed,
+        OcrUnavailable,
+        EngineUnavailable,
+    )
 }
 
 

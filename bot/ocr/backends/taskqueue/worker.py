@@ -20,7 +20,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import redis
 from celery import Celery, Task, bootsteps
+from celery.exceptions import Ignore
 from celery.signals import worker_process_init
 
 from bot.config import Settings
@@ -30,11 +32,14 @@ from bot.ocr.backends.taskqueue.app import (
     CHECK_LANGUAGE,
     CHILD_START_TIMEOUT_S,
     CUT,
+    JOB_HEADER,
     LANGUAGES,
     QUEUE,
     RECOGNIZE,
     make_celery,
 )
+from bot.ocr.backends.taskqueue.broker import BrokerRefused, check_credentials
+from bot.ocr.backends.taskqueue.tickets import Arrival, Verdict, check_in, check_out
 from bot.ocr.backends.taskqueue.wire import WIRE_ERRORS, error_to_wire, from_wire, to_wire
 from bot.ocr.backends.worker import (
     init_worker,
@@ -44,7 +49,7 @@ from bot.ocr.backends.worker import (
     worker_recognize,
     worker_warm_up,
 )
-from bot.ocr.contract import TRIAL_HINT, EngineConfig, OcrFailed
+from bot.ocr.contract import TRIAL_HINT, EngineConfig, ImageGivenUp, OcrFailed
 from bot.ocr.engines.factory import prepare_runtime
 from bot.ocr.engines.prerequisites import EngineUnavailable, check_engine_runtime
 
@@ -64,6 +69,18 @@ MACHINE_FIELDS = (
 _settings: Settings | None = None
 _start_failed: Any = None  # a shared int: a child sets it when its engine can't start
 _warm_children: Any = None  # a shared counter: children whose engine is warm
+_tickets: redis.Redis | None = None  # each child's own connection for `tickets`
+
+
+def _tickets_client() -> redis.Redis:
+    global _tickets
+    if _tickets is None:
+        assert _settings is not None
+        assert _settings.ocr_broker_url is not None
+        _tickets = redis.Redis.from_url(
+            _settings.ocr_broker_url, socket_connect_timeout=5, socket_timeout=5
+        )
+    return _tickets
 
 
 def _local_config() -> EngineConfig:
@@ -85,14 +102,48 @@ def recognize_task(
     crop_below: float | None = None,
 ) -> dict[str, Any]:
     """OCR one image. Errors that are the image's (or the engine's) are answered as data, so
-    the bot raises the same exception types as with the local pool."""
+    the bot raises the same exception types as with the local pool.
+
+    A task that names its job (JOB_HEADER) is first checked in (`tickets`): one the bot has
+    sent again since is skipped (no result: the bot waits for the new one), and an image that
+    has killed MAX_ATTEMPTS workers already is answered as given up."""
+    job = task.request.get(JOB_HEADER)
+    job = str(job) if job is not None else None
+    arrival = Arrival(Verdict.READ)
+    if job is not None:
+        arrival = check_in(_tickets_client(), job, task.request.id)
+        if arrival.verdict is Verdict.SUPERSEDED:
+            log.info("event=ocr_task_superseded task=%s", task.request.id)
+            raise Ignore()  # acknowledged, no result stored
+        if arrival.verdict is Verdict.GIVEN_UP:
+            log.warning(
+                "event=ocr_task_given_up task=%s deaths=%d", task.request.id, arrival.deaths
+            )
+            given_up = ImageGivenUp(f"{arrival.deaths} workers died reading it")
+            return {"error": error_to_wire(given_up)}
+    try:
+        return _recognize(task, config, image, language, crop_below, arrival.deaths)
+    finally:
+        if job is not None:
+            check_out(_tickets_client(), job, arrival)
+
+
+def _recognize(
+    task: Task,
+    config: dict[str, Any],
+    image: str,
+    language: str | None,
+    crop_below: float | None,
+    deaths: int,
+) -> dict[str, Any]:
     started = time.monotonic()
     delivery = task.request.delivery_info or {}
     log.info(
-        "event=ocr_task_started task=%s pid=%d redelivered=%s",
+        "event=ocr_task_started task=%s pid=%d redelivered=%s deaths=%d",
         task.request.id,
         os.getpid(),
         bool(delivery.get("redelivered")),
+        deaths,
     )
     try:
         data = base64.b64decode(image, validate=True)
@@ -204,15 +255,16 @@ def run_worker(settings: Settings) -> int:
         print("error: OCR_BROKER_URL is not set (redis://host:6379/0)", file=sys.stderr)
         return 2
     try:
+        check_credentials(settings.ocr_broker_url)
         if settings.ocr_engine == "aspose":
             check_engine_runtime(settings.aspose_openssl_dir)  # before the pool forks
-    except EngineUnavailable as error:
+    except (BrokerRefused, EngineUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     _settings = settings
     _start_failed = multiprocessing.RawValue("i", 0)
     _warm_children = multiprocessing.Value("i", 0)
-    app = make_celery(settings.ocr_broker_url, settings.ocr_timeout_s)
+    app = make_celery(settings.ocr_broker_url, settings.ocr_timeout_s, settings.ocr_result_ttl_s)
     register_tasks(app)
     app.steps["worker"].add(WarmPool)
     # Our own event=ocr_task_done lines say what matters; Celery's would print part of the
