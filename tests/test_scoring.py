@@ -27,15 +27,19 @@ def test_term_is_the_pivot_exactly_at_the_cut_and_keeps_order() -> None:
 
 
 @pytest.mark.parametrize(
-    ("agree", "flagged"),
+    ("agree", "estimate", "flagged"),
     [
-        (1.0, False),
-        (AGREEMENT_CUT, False),  # just at the cut-off
-        (0.89, True),  # the second engine read something else
+        (1.0, 1.0, False),
+        (AGREEMENT_CUT, NOISE_CUT, False),  # both just at their cut-offs
+        (0.89, 1.0, True),  # the second engine read something else
+        (1.0, 0.1, True),  # both engines agree on noise
+        (1.0, 0.35, False),  # names, jargon, code read the same by both are not flagged
     ],
 )
-def test_crosschecked_flags_when_the_engines_disagree(agree: float, flagged: bool) -> None:
-    assert (crosschecked(agree) < PIVOT) is flagged
+def test_crosschecked_flags_disagreement_and_noise(
+    agree: float, estimate: float, flagged: bool
+) -> None:
+    assert (crosschecked(agree, estimate) < PIVOT) is flagged
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,8 @@ class CrossChecker:
         language: str | None = None,
     ) -> tuple[list[RecognizedLine], float]:
         """Lines with only the dictionary estimate (ESTIMATE) and a place in the image get a
-        CROSSCHECK confidence from how much the second reading agrees with them; `pieces` are
+        CROSSCHECK confidence from how much the second reading agrees with them (and the
+        estimate, only when it says noise: `scoring.crosschecked`); `pieces` are
         each line's boxes (several when the engine made one text line of several of its
         lines); `cut` says which texts show only the start of their box's line (trial
         truncation): those are compared with the start of the second reading (`same_start`);
@@ -126,7 +127,7 @@ class CrossChecker:
                 continue
             second = self.second_reading(bgr, boxes, language)
             agree = agreement(line.text, same_start(line.text, second) if short else second)
-            confidence = crosschecked(agree)
+            confidence = crosschecked(agree, line.confidence)
             checked.append(
                 RecognizedLine(
                     line.text,
