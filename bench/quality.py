@@ -29,6 +29,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from bench.quality_before import BEFORE_REF, checkout, read_in
 from bench.quality_metrics import (
     ImageScore,
     aggregate,
@@ -41,21 +42,24 @@ from bench.report import machine, table
 from bot.ocr.contract import EngineConfig
 
 # name -> how the engine is configured. "aspose-estimate" is the bot before the cross-check
-# (the dictionary estimate alone): the baseline the others are compared with in the same run.
-# The "-pponly" settings read Vietnamese with PP-OCRv6 alone (the bot before the Vietnamese
-# line recognizer), the baseline for VIE images.
+# (the dictionary estimate alone). The "-before" settings are the engine code of the commit
+# BEFORE_REF (the bot before issue 21), read in the same run (`quality_before`): the baseline
+# the others are compared with. The "-pponly" settings read Vietnamese with PP-OCRv6 alone
+# (the bot before the Vietnamese line recognizer), the baseline for VIE images.
 SETTINGS: dict[str, dict[str, Any]] = {
     "aspose": {"engine": "aspose", "crosscheck": True, "flatten": False},
+    "aspose-before": {"engine": "aspose", "crosscheck": True, "flatten": False},
     "aspose-estimate": {"engine": "aspose", "crosscheck": False, "flatten": False},
     "aspose-flatten": {"engine": "aspose", "crosscheck": True, "flatten": True},
     "aspose-pponly": {
         "engine": "aspose", "crosscheck": True, "flatten": False, "vietnamese": False,
     },
     "rapidocr": {"engine": "rapidocr", "flatten": False},
+    "rapidocr-before": {"engine": "rapidocr", "flatten": False},
     "rapidocr-flatten": {"engine": "rapidocr", "flatten": True},
     "rapidocr-pponly": {"engine": "rapidocr", "flatten": False, "vietnamese": False},
 }  # fmt: skip
-DEFAULT_SETTINGS = ["aspose-estimate", "aspose", "rapidocr", "rapidocr-flatten"]
+DEFAULT_SETTINGS = ["aspose-before", "aspose", "rapidocr-before", "rapidocr"]
 
 
 def _images(folder: Path) -> list[dict[str, str]]:
@@ -89,7 +93,7 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, An
     read = []
     for image in images:
         data = Path(image["path"]).read_bytes()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             outcome = engine.recognize(data, language=image["language"])
         except ImageRejected as error:
@@ -99,6 +103,9 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, An
             image
             | {
                 "seconds": time.perf_counter() - started,
+                # CPU seconds of the whole process (all the engine's threads): what the
+                # image costs, less disturbed by other programs on the machine than seconds.
+                "cpu_s": time.process_time() - cpu_started,
                 "crosscheck_s": outcome.crosscheck_s,
                 "image_size": outcome.image_size,
                 "lines": [
@@ -107,7 +114,7 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, An
                         "confidence": line.confidence,
                         "source": str(line.confidence_source),
                         "box": line.box,
-                        "alternatives": list(line.alternatives),
+                        "alternatives": list(getattr(line, "alternatives", ())),
                     }
                     for line in outcome.lines
                 ],
@@ -117,7 +124,13 @@ def read_all(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, An
     return {"images": read, "peak_rss_mb": round(peak_mb)}
 
 
-def run_setting(config: EngineConfig, images: list[dict[str, str]]) -> dict[str, Any]:
+def run_setting(
+    config: EngineConfig, images: list[dict[str, str]], before: Path | None = None
+) -> dict[str, Any]:
+    """`read_all` in a fresh process: with today's code, or with the files of an earlier
+    commit unpacked in `before`."""
+    if before is not None:
+        return read_in(before, read_all, config, images)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(read_all, config, images).result(timeout=3600)
@@ -137,6 +150,7 @@ def score(read: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     scores: dict[str, list[ImageScore]] = defaultdict(list)
     flags: dict[str, list[tuple[bool, float]]] = defaultdict(list)
     seconds: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
     crosscheck: dict[str, list[float]] = defaultdict(list)
     per_image = []
     for image in read:
@@ -154,6 +168,7 @@ def score(read: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
             for match in result.matches:
                 flags[group].append((match.wrong, lines[match.rec_index]["confidence"]))
             seconds[group].append(image["seconds"])
+            cpu[group].append(image.get("cpu_s", 0.0))
             crosscheck[group].append(image.get("crosscheck_s", 0.0))
         per_image.append(
             {"image": name, "kind": image["kind"], "language": image.get("language", "ENG")}
@@ -190,6 +205,7 @@ def score(read: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
             "flag_recall": round(stats.recall, 4) if stats.wrong else None,
             "false_flags": round(stats.false_flag_rate, 4),
             "s_per_image": round(total / max(1, len(seconds[kind])), 2),
+            "cpu_s_per_image": round(sum(cpu[kind]) / max(1, len(cpu[kind])), 2),
             "crosscheck_share": round(sum(crosscheck[kind]) / total, 4) if total else 0.0,
         }
     return {"kinds": kinds, "images": per_image}
@@ -221,6 +237,7 @@ def rows_for(
                 "flag recall": _percent(k["flag_recall"]),
                 "false flags": _percent(k["false_flags"]),
                 "s/image": k["s_per_image"],
+                "CPU s/image": k["cpu_s_per_image"],
                 "cross-check": _percent(k["crosscheck_share"]),
                 "MB": peak_mb,
             }
@@ -236,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threshold", type=float, default=75.0, help="percent (default 75)")
     parser.add_argument("--out", type=Path, default=Path("bench/quality.json"))
+    parser.add_argument(
+        "--before", default=BEFORE_REF, help=f"commit of the -before settings ({BEFORE_REF})"
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.settings.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SETTINGS]
@@ -248,11 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="quality-") as scratch:
         base = EngineConfig(resources_dir=str(Path(scratch) / "aspose"), auto_download=False)
+        before = None
+        if any(setting.endswith("-before") for setting in chosen):
+            before = checkout(args.before, Path(scratch) / "before")
         for setting in chosen:
             config = replace(base, **SETTINGS[setting])
             everything = [image for images in sets.values() for image in images]
             started = time.perf_counter()
-            run = run_setting(config, everything)
+            run = run_setting(config, everything, before if setting.endswith("-before") else None)
             read, peak_mb = run["images"], run["peak_rss_mb"]
             print(f"{setting}: {len(read)} images in {time.perf_counter() - started:.0f} s")
             results["runs"][setting] = {

@@ -13,6 +13,8 @@ Definitions implemented here (all distances are character Levenshtein distances 
   mode truncates lines) is as close as the piece is correct, while shards of words ("wo" of
   "two") are not pieces; ties are broken by the plain normalised distance
   ``lev(rec, gt) / max(len(rec), len(gt))``.
+  A ground-truth line written several times (a diagram's label) takes one recognised line
+  per copy: a reading goes to the first copy not matched yet.
 * **Reordering.**  Recognised lines are put in GT order (lines matched to the same GT line keep
   their left-to-right / engine order and are joined by a space), so column and reading order
   do not count.  The reordered text is the GT-ordered lines joined by ``\\n``.
@@ -237,6 +239,7 @@ class LineMatch:
 def match_lines(recognised: Sequence[str], gt: Sequence[GtLine]) -> list[LineMatch]:
     """Match every (non-empty) recognised line to its closest GT line."""
     matches: list[LineMatch] = []
+    used: set[int] = set()
     runs: list[str] | None = None
     if not gt:
         return [
@@ -252,6 +255,13 @@ def match_lines(recognised: Sequence[str], gt: Sequence[GtLine]) -> list[LineMat
             if best is None or key < best:
                 best = key
         assert best is not None
+        # A label written several times (a diagram's "Package" three times): each reading
+        # goes to the next copy not matched yet, not all to the first.
+        same = [j for j in range(len(gt)) if gt[j].text == gt[best[2]].text]
+        free = [j for j in same if j not in used]
+        if free:
+            best = (best[0], best[1], free[0])
+        used.add(best[2])
         composite = 1.0
         if best[0] > WRONG_LINE_THRESHOLD and len(rec.split()) > 1:
             if runs is None:

@@ -15,7 +15,7 @@ import time
 import pytest
 from PIL import Image, ImageDraw
 
-from bot.ocr.engines.rapid import RapidReader, to_bgr
+from bot.ocr.engines.rapid_reader import RapidReader, to_bgr
 from bot.ocr.images.intake import ImageRejected
 from tests.support.fake_telegram import FakeTelegram, shown
 from tests.support.images import font

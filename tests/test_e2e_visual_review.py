@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.support.fake_telegram import FakeTelegram, buttons, shown
-from tests.support.images import UNSURE_LINES, render_note
+from tests.support.images import BOXLESS_LINE, BOXLESS_ROWS, UNSURE_LINES, render_note, render_rows
 from tests.support.running import running_bot
 
 pytestmark = pytest.mark.asyncio
@@ -112,17 +112,17 @@ async def test_a_flagged_line_is_asked_about_with_its_piece_of_the_photo(
         # Retype by replying to the photo prompt.
         telegram.send_text(ALICE, "Zorblat Quexx", reply_to_message_id=first["message_id"])
         await telegram.wait_for_message(ALICE, lambda m: "Saved line 1 of note #1" in text(m))
-        sent = telegram.send_photo(ALICE, render_note(["Quexx Zorblat", *UNSURE_LINES[1:]]))
+        sent = telegram.send_photo(ALICE, render_note(["Qu4xx Zor7bat", *UNSURE_LINES[1:]]))
         second = await telegram.wait_for_message(
             ALICE,
-            lambda m: is_prompt(m) and "Quexx Zorblat" in text(m),
+            lambda m: is_prompt(m) and "Qu4xx Zor7bat" in text(m),
             after=sent["message_id"],
             timeout=OCR_TIMEOUT,
         )
     assert "photo" in first
     assert "text" not in first
     assert text(first).startswith("❓ Line 1 · ")
-    assert "Zorblat" in text(first)
+    assert "Zor7bat" in text(first)
     width, height = size_of(photo_of(telegram, first))
     assert width > height  # a line, not the page (1200×440)
     assert width < 1200 * 1.5
@@ -138,6 +138,32 @@ async def test_a_flagged_line_is_asked_about_with_its_piece_of_the_photo(
     assert "photo" in kept  # the picture stays
     assert buttons(kept) == []
     assert sum(bool(edit.get("caption")) for edit in telegram.edits) == 2
+
+
+async def test_a_line_aspose_gives_no_rectangle_is_crosschecked_and_shown_with_its_piece(
+    telegram, settings_for, ocr_pool
+):
+    """Trial Aspose returns "Quexx Vimble" (the start of the first row's right column) without
+    a rectangle (tests/test_placing.py checks that on the engine's raw output): RapidOCR's
+    detector places it, so it is cross-checked and its prompt is its piece of the photo, a
+    strip of the right half of the first row (every line is asked about at 100%)."""
+    settings = settings_for(telegram, confidence_threshold=100)
+    async with running_bot(settings, ocr_pool) as app:
+        telegram.send_photo(ALICE, render_rows(BOXLESS_ROWS))
+        prompt = await telegram.wait_for_message(
+            ALICE, lambda m: is_prompt(m) and BOXLESS_LINE in text(m), timeout=OCR_TIMEOUT
+        )
+        storage = app.bot_data.services.storage
+        (note,) = await storage.notes.page(ALICE)
+    assert "photo" in prompt
+    assert "(cross-checked)" in text(prompt)
+    width, height = size_of(photo_of(telegram, prompt))
+    assert width > 3 * height  # a strip of one row, not the page (1400×340)
+    (placed,) = [line for line in note.lines if line.text == BOXLESS_LINE]
+    assert placed.box is not None
+    x, y, _, box_height = placed.box
+    assert x > 600  # the right column
+    assert y + box_height < 120  # the first row
 
 
 async def test_review_pending_lines_and_a_resumed_job_send_the_pieces_again(
@@ -164,7 +190,7 @@ async def test_review_pending_lines_and_a_resumed_job_send_the_pieces_again(
     again = prompts[len(first_round) :]
     numbers = [text(m).split(" · ")[0] for m in first_round]
     assert numbers == sorted(set(numbers))  # each pending line asked once, in order
-    assert "photo" in first_round[0]  # "Zorblat Quexx", with its box (a line without one: text)
+    assert "photo" in first_round[0]  # "Zor7bat Qu4xx", with its box
     assert [text(m) for m in again] == [text(m) for m in first_round]
     assert ["photo" in m for m in again] == ["photo" in m for m in first_round]
     pictures = [photo_of(telegram, m) for m in prompts if "photo" in m]

@@ -13,7 +13,8 @@ from bot.ocr.backends.pool import OcrPool
 from bot.ocr.contract import EngineConfig, ModelMissing
 from bot.ocr.engines.crosscheck import CrossChecker, crop, same_start
 from bot.ocr.engines.factory import build_engine
-from bot.ocr.engines.rapid import RapidEngine, RapidReader, to_bgr
+from bot.ocr.engines.rapid import RapidEngine
+from bot.ocr.engines.rapid_reader import RapidReader, box_of, to_bgr
 from bot.ocr.engines.scoring import PIVOT
 from bot.ocr.images.intake import prepare_for_ocr
 from bot.ocr.images.prepare import flatten_background
@@ -68,7 +69,7 @@ def test_crosscheck_passes_a_right_line_and_flags_a_wrong_one() -> None:
     the image shows keeps a high confidence, the same box with a misreading is flagged."""
     image = prepare_for_ocr(render_note(NOTE_LINES))
     bgr = to_bgr(image)
-    boxes = [box for _, _, box in RapidReader().read_page(bgr)]
+    boxes = [box_of(quad) for quad, _ in RapidReader().read_lines(bgr)]
     assert len(boxes) == len(NOTE_LINES)
     checker = CrossChecker()
     right = RecognizedLine(FIRST_LINE, 1.0, ConfidenceSource.ESTIMATE, boxes[0])

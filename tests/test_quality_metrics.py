@@ -88,6 +88,18 @@ def test_merged_row_is_not_wrong():
     assert [m.wrong for m in s.matches] == [False, False, True]
 
 
+def test_a_label_written_several_times_takes_one_reading_per_copy():
+    """A diagram's "Package" three times: three readings of it are three right lines, not
+    one line read three times and two lines missed."""
+    gt = parse_ground_truth("Package\nReady\nPackage\nScan\nPackage")
+    s = score_image(["Package", "Package", "Ready", "Scan", "Package"], gt)
+    assert s.cer == 0.0
+    assert s.required_lines_ok == 5
+    s = score_image(["Package", "Ready"], gt)  # two copies missing
+    assert s.required_lines_ok == 2
+    assert s.char_edits == len("\nPackage\nScan\nPackage")
+
+
 def test_diacritics_are_scored_where_the_base_letters_were_read():
     """ "Ch Sùi Phú Th" for "Chợ Sủi Phú Thị": of 4 marked letters, "ú" is right, "ủ" was read
     with the wrong mark, "ợ" and "ị" were dropped (no base letter read)."""

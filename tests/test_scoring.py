@@ -6,7 +6,7 @@ import pytest
 
 from bot.ocr.engines.scoring import (
     AGREEMENT_CUT,
-    ESTIMATE_CUT,
+    NOISE_CUT,
     PIVOT,
     SCORE_CUT,
     agreement,
@@ -30,21 +30,33 @@ def test_term_is_the_pivot_exactly_at_the_cut_and_keeps_order() -> None:
     ("agree", "estimate", "flagged"),
     [
         (1.0, 1.0, False),
-        (AGREEMENT_CUT, ESTIMATE_CUT, False),  # both just at their cut-offs
+        (AGREEMENT_CUT, NOISE_CUT, False),  # both just at their cut-offs
         (0.89, 1.0, True),  # the second engine read something else
-        (1.0, 0.39, True),  # both engines agree on noise
+        (1.0, 0.1, True),  # both engines agree on noise
+        (1.0, 0.35, False),  # names, jargon, code read the same by both are not flagged
     ],
 )
-def test_crosschecked_flags_when_a_signal_is_under_its_cut(
+def test_crosschecked_flags_disagreement_and_noise(
     agree: float, estimate: float, flagged: bool
 ) -> None:
     assert (crosschecked(agree, estimate) < PIVOT) is flagged
 
 
-def test_calibrated_does_not_trust_a_score_of_0_9() -> None:
-    assert calibrated(0.93, 1.0) < PIVOT  # right only about half the time when measured
-    assert calibrated(SCORE_CUT, 1.0) >= PIVOT
-    assert calibrated(0.99, 0.2) < PIVOT
+@pytest.mark.parametrize(
+    ("score", "estimate", "agree", "flagged"),
+    [
+        (0.99, 1.0, 1.0, False),
+        (SCORE_CUT, NOISE_CUT, AGREEMENT_CUT, False),  # every signal just at its cut-off
+        (0.93, 1.0, 1.0, True),  # RapidOCR's own score is over-confident
+        (0.99, 1.0, 0.8, True),  # the second reading with a margin read something else
+        (0.99, 0.1, 1.0, True),  # noise, however sure the model is
+        (0.99, 0.35, 1.0, False),  # an unknown word (a name, jargon) is not flagged for that
+    ],
+)
+def test_calibrated_flags_when_a_signal_is_under_its_cut(
+    score: float, estimate: float, agree: float, flagged: bool
+) -> None:
+    assert (calibrated(score, estimate, agree) < PIVOT) is flagged
 
 
 def test_agreement_is_one_minus_normalised_edits() -> None:

@@ -96,8 +96,8 @@ class Soak:
     def send_photo(self) -> None:
         user = self.rng.choice(USERS)
         number = len(self.photos)
-        # Made-up words: the line is unsure, so it comes with buttons to press.
-        page = render_note([f"Zorblat {number} quexx plan", "Call Alice"], width=700)
+        # A line that looks like noise: unsure, so it comes with buttons to press.
+        page = render_note([f"Zor7bat Qu4xx{number}", "Call Alice"], width=700)
         self.photos.append(self.telegram.send_photo(user, page))
         self.events["photos"] += 1
 

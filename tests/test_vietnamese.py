@@ -12,7 +12,8 @@ from bot.ocr.backends.pool import OcrPool
 from bot.ocr.contract import EngineConfig
 from bot.ocr.engines.crosscheck import CrossChecker
 from bot.ocr.engines.factory import build_engine
-from bot.ocr.engines.rapid import RapidEngine, RapidReader, to_bgr
+from bot.ocr.engines.rapid import RapidEngine
+from bot.ocr.engines.rapid_reader import RapidReader, to_bgr
 from bot.ocr.engines.scoring import PIVOT
 from bot.ocr.engines.vietnamese import (
     VietnameseRecognizer,

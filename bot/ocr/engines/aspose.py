@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.domain.models import Box, ImageFlaw, RecognizedLine
+from bot.domain.models import Box, ImageFlaw
 from bot.ocr.contract import (
     HANDWRITING,
     PRINTED,
@@ -29,9 +29,14 @@ from bot.ocr.contract import (
 from bot.ocr.engines.aspose_models import HANDWRITING_MODEL, ModelStore
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr, line_confidence
 from bot.ocr.engines.crosscheck import CrossChecker, crosscheck_wanted
-from bot.ocr.engines.parse import EngineLine, characters_from_json, parse_engine_output
+from bot.ocr.engines.parse import (
+    EngineLine,
+    ParsedLine,
+    characters_from_json,
+    parse_engine_output,
+)
 from bot.ocr.engines.prerequisites import EngineUnavailable, prepare_engine_runtime
-from bot.ocr.engines.rapid import to_bgr
+from bot.ocr.engines.rapid_reader import to_bgr
 from bot.ocr.images.intake import ImageRejected, prepare_for_ocr, to_png
 from bot.ocr.images.prepare import prepare_pixels
 
@@ -181,9 +186,7 @@ class AsposeEngine:
                 raise ModelMissing(_first_line(error)) from None
             raise OcrFailed(_first_line(error)) from None
         estimator = self._estimator(language)
-        lines: list[RecognizedLine] = []
-        pieces: list[list[Box]] = []
-        cut: list[bool] = []
+        parsed_lines: list[ParsedLine] = []
         for result in results:
             engine_lines = [
                 EngineLine(
@@ -200,14 +203,19 @@ class AsposeEngine:
             parsed, _watermark = parse_engine_output(
                 str(result.recognition_text or ""), engine_lines, characters
             )
-            lines.extend(line_confidence(line, estimator) for line in parsed)
-            pieces.extend(line.pieces for line in parsed)
-            cut.extend(line.cut for line in parsed)
+            parsed_lines.extend(parsed)
         crosscheck_s = 0.0
-        if self._crosscheck is not None and lines:
-            lines, crosscheck_s = self._crosscheck.check(
-                to_bgr(pixels), lines, pieces, cut, language
-            )
+        bgr = to_bgr(pixels) if self._crosscheck is not None and parsed_lines else None
+        if self._crosscheck is not None and bgr is not None:
+            placing_started = time.monotonic()
+            parsed_lines = self._crosscheck.place_missing(bgr, parsed_lines)
+            crosscheck_s += time.monotonic() - placing_started
+        lines = [line_confidence(line, estimator) for line in parsed_lines]
+        if self._crosscheck is not None and bgr is not None:
+            pieces = [line.pieces for line in parsed_lines]
+            cut = [line.cut for line in parsed_lines]
+            lines, checking_s = self._crosscheck.check(bgr, lines, pieces, cut, language)
+            crosscheck_s += checking_s
         notices, self._pending_notices = self._pending_notices, []
         outcome = OcrOutcome(
             lines=lines,

@@ -13,11 +13,14 @@ margins, but Aspose's rectangle can leave out the dot under a letter (BENCHMARKS
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
+from bot.ocr.engines.parse import ParsedLine, union
+from bot.ocr.engines.placing import Region, place
 from bot.ocr.engines.prerequisites import EngineUnavailable
-from bot.ocr.engines.rapid import RapidReader, rapidocr_installed
+from bot.ocr.engines.rapid_reader import RapidReader, box_of, cut_region, rapidocr_installed
 from bot.ocr.engines.scoring import agreement, crosschecked
 from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
 from bot.ocr.engines.vietnamese import VietnameseRecognizer, vietnamese_installed
@@ -54,6 +57,36 @@ class CrossChecker:
         self._vietnamese_wanted = vietnamese
         self._vietnamese: VietnameseRecognizer | None = None  # loaded with the first VIE photo
 
+    def place_missing(self, bgr: Any, lines: list[ParsedLine]) -> list[ParsedLine]:
+        """Lines the engine gave no rectangle for, placed with RapidOCR's detector: the page's
+        text regions are found, the ones no placed line covers are read, and each line gets
+        the run of regions whose reading matches its text (`placing.place`). A line no run
+        matches stays without a place."""
+        if all(line.pieces for line in lines):
+            return lines
+        placed_boxes = [box for line in lines for box in line.pieces]
+        quads = [
+            quad
+            for quad in self._reader.detect(bgr)
+            if not any(covers(box, box_of(quad)) for box in placed_boxes)
+        ]
+        readings = self._reader.read([cut_region(bgr, quad) for quad in quads])
+        regions = [
+            Region(box_of(quad), reading.text)
+            for quad, reading in zip(quads, readings, strict=True)
+        ]
+        taken: set[int] = set()
+        found = []
+        for line in lines:
+            placement = None if line.pieces else place(line.text, regions, taken)
+            if placement is None:
+                found.append(line)
+                continue
+            taken.update(placement.indices)
+            pieces = [regions[index].box for index in placement.indices]
+            found.append(replace(line, box=union(pieces), pieces=pieces, cut=placement.cut))
+        return found
+
     def _vietnamese_reader(self, language: str | None) -> VietnameseRecognizer | None:
         if language != VIETNAMESE or not self._vietnamese_wanted or not vietnamese_installed():
             return None
@@ -79,12 +112,13 @@ class CrossChecker:
         language: str | None = None,
     ) -> tuple[list[RecognizedLine], float]:
         """Lines with only the dictionary estimate (ESTIMATE) and a place in the image get a
-        CROSSCHECK confidence combining it with the second reading; `pieces` are each line's
-        boxes (several when the engine made one text line of several of its lines); `cut`
-        says which texts show only the start of their box's line (trial truncation): those
-        are compared with the start of the second reading (`same_start`); `language` is the
-        photo's OCR language (VIE picks the Vietnamese reader). Returns the lines and the
-        seconds spent."""
+        CROSSCHECK confidence from how much the second reading agrees with them (and the
+        estimate, only when it says noise: `scoring.crosschecked`); `pieces` are
+        each line's boxes (several when the engine made one text line of several of its
+        lines); `cut` says which texts show only the start of their box's line (trial
+        truncation): those are compared with the start of the second reading (`same_start`);
+        `language` is the photo's OCR language (VIE picks the Vietnamese reader). Returns the
+        lines and the seconds spent."""
         started = time.monotonic()
         checked = []
         for line, boxes, short in zip(lines, pieces, cut or [False] * len(lines), strict=True):
@@ -104,6 +138,15 @@ class CrossChecker:
                 )
             )
         return checked, time.monotonic() - started
+
+
+def covers(box: Box, region: Box) -> bool:
+    """Most (over half) of `region` lies inside `box`."""
+    left, top = max(box[0], region[0]), max(box[1], region[1])
+    right = min(box[0] + box[2], region[0] + region[2])
+    bottom = min(box[1] + box[3], region[1] + region[3])
+    inside = max(0, right - left) * max(0, bottom - top)
+    return inside > 0.5 * region[2] * region[3]
 
 
 def other_readings(shown: str, *readings: str) -> tuple[str, ...]:

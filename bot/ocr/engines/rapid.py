@@ -1,8 +1,10 @@
-"""RapidOCR (PP-OCRv6, ONNX models inside the `rapidocr` wheel): the second engine.
+"""`OCR_ENGINE=rapidocr`: RapidOCR (PP-OCRv6, models inside the `rapidocr` wheel) reads
+the whole page.
 
-Two uses, one reader class: as the primary engine (`OCR_ENGINE=rapidocr`: detect and read a
-whole page) and as the cross-check of Aspose's lines (recognition only, on each line's crop).
-Nothing is downloaded at run time: the default models are files of the installed package.
+The page's regions are found and read (`rapid_reader`), unsure ones read a second time from
+a differently prepared piece (`rereading`), put in reading order (`layout`), and each line's
+confidence says whether it is probably right (`scoring.calibrated`). The same reader also
+cross-checks Aspose's lines (`crosscheck`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import logging
 import time
 from typing import Any
 
-from bot.domain.models import Box, ConfidenceSource, ImageFlaw, RecognizedLine
+from bot.domain.models import ConfidenceSource, RecognizedLine
 from bot.ocr.contract import PRINTED, EngineConfig, ModelMissing, OcrOutcome, with_crops
 from bot.ocr.engines.confidence import ConfidenceEstimator, language_for_ocr
+from bot.ocr.engines.crosscheck import other_readings
+from bot.ocr.engines.layout import reading_order
 from bot.ocr.engines.prerequisites import EngineUnavailable
+from bot.ocr.engines.rapid_reader import MIN_SCORE, RapidReader, box_of, to_bgr
+from bot.ocr.engines.rereading import second_opinions
 from bot.ocr.engines.scoring import calibrated
 from bot.ocr.engines.strips import is_strip, read_strip
 from bot.ocr.engines.vietnamese import LANGUAGE as VIETNAMESE
@@ -27,15 +33,9 @@ log = logging.getLogger(__name__)
 ENGINE_NAME = "rapidocr"
 # OCR_FLATTEN's default for this engine, from the measurement in BENCHMARKS.md.
 FLATTEN_DEFAULT = False
-# The detector settings measured best on real photos (the defaults are 0.5 / 1.6: they drop
-# whole lines of a curved book page and of small whiteboard text). BENCHMARKS.md, "Quality".
-DETECTOR_PARAMS: dict[str, Any] = {"Det.box_thresh": 0.4, "Det.unclip_ratio": 1.8}
 # What the bundled multilingual PP-OCRv6 model reads, by the bot's (Aspose-style) language
 # codes: Latin-script languages, Chinese and Japanese. The language only picks the dictionary
 # of the confidence estimate; the model is the same.
-# RapidOCR's refusals of an image it can't scale for its models (an extreme strip given whole):
-# the image's fault. Told by name: rapidocr 3.x defines the class twice, in internal modules.
-REFUSALS = frozenset({"ResizeImgError"})
 LANGUAGES = frozenset(
     {
         "AFR", "BOS", "CAT", "CES", "CHINESE", "CYM", "DAN", "DEU", "ENG", "EST", "EUS", "FIN",
@@ -44,76 +44,6 @@ LANGUAGES = frozenset(
         "SWE", "SWH", "TGL", "TUR", "UZB", "VIE",
     }
 )  # fmt: skip
-
-
-def rapidocr_installed() -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("rapidocr") is not None
-    except ImportError:
-        return False
-
-
-def box_of(points: Any) -> Box:
-    """The axis-aligned (x, y, w, h) of a detector quadrilateral (four corner points)."""
-    xs = [float(point[0]) for point in points]
-    ys = [float(point[1]) for point in points]
-    x, y = max(0, round(min(xs))), max(0, round(min(ys)))
-    return x, y, max(1, round(max(xs)) - x), max(1, round(max(ys)) - y)
-
-
-class RapidReader:
-    """One RapidOCR instance. Every call passes use_det/use_cls/use_rec explicitly: RapidOCR
-    3.x keeps call flags between calls, so a recognition-only call would otherwise make the
-    next page call skip detection."""
-
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        # Any: its result type is a union over call flags that mypy can't narrow.
-        self._engine: Any = RapidOCR(params={**DETECTOR_PARAMS, "Global.log_level": "warning"})
-
-    def read_page(self, bgr: Any) -> list[tuple[str, float, Box]]:
-        """Detect and read every line: (text, score, box), top to bottom."""
-        return [(text, score, box_of(points)) for points, text, score in self.read_lines(bgr)]
-
-    def read_lines(self, bgr: Any) -> list[tuple[Any, str, float]]:
-        """Detect and read every line: (corner points, text, score), top to bottom. Raises
-        ImageRejected when the engine refuses the image (its size, its shape)."""
-        try:
-            result = self._engine(bgr, use_det=True, use_cls=True, use_rec=True)
-        except Exception as error:
-            if type(error).__name__ not in REFUSALS:
-                raise
-            height, width = bgr.shape[:2]
-            raise ImageRejected(ImageFlaw.REFUSED, f"{width}×{height}") from None
-        if result.boxes is None or result.txts is None:
-            return []
-        found = []
-        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-            text = " ".join(str(text).split())
-            if text:
-                found.append((points, text, float(score)))
-        return found
-
-    def read_crop(self, bgr: Any) -> tuple[str, float]:
-        """Recognition only, on an image holding one line: (text, score)."""
-        if bgr.shape[0] < 2 or bgr.shape[1] < 2:
-            return "", 0.0
-        result = self._engine(bgr, use_det=False, use_cls=False, use_rec=True)
-        texts = [str(text) for text in (result.txts or ()) if str(text).strip()]
-        scores = [float(score) for score in (result.scores or ())]
-        if not texts:
-            return "", 0.0
-        return " ".join(" ".join(texts).split()), sum(scores) / len(scores) if scores else 0.0
-
-
-def to_bgr(image: Any) -> Any:
-    """A Pillow image as the BGR uint8 array OpenCV-based engines expect."""
-    import numpy as np
-
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
 class RapidEngine:
@@ -155,6 +85,39 @@ class RapidEngine:
             self._vietnamese = VietnameseLines()
         return self._vietnamese
 
+    def _read(
+        self, bgr: Any, language: str, estimator: ConfidenceEstimator
+    ) -> list[RecognizedLine]:
+        """The page's lines in reading order: each read, an unsure one read again with a
+        margin (`rereading`), its confidence from both (`scoring.calibrated`). On a
+        Vietnamese photo the Vietnamese model reads each line again instead."""
+        found = [(q, r) for q, r in self._reader.read_lines(bgr) if r.score >= MIN_SCORE]
+        order = reading_order([box_of(quad) for quad, _ in found])
+        quads = [found[index][0] for index in order]
+        readings = [found[index][1] for index in order]
+        boxes = [box_of(quad) for quad in quads]
+        vietnamese = self._vietnamese_lines(language)
+        if vietnamese is not None:
+            # PP-OCRv6 has no code for most Vietnamese letters: each line is read again.
+            places = [
+                (quad, reading.text, box)
+                for quad, reading, box in zip(quads, readings, boxes, strict=True)
+            ]
+            return vietnamese.reread(bgr, places, estimator)
+        opinions = second_opinions(self._reader, bgr, quads, readings)
+        return [
+            RecognizedLine(
+                reading.text,
+                calibrated(reading.score, estimator.estimate(reading.text), opinion.agreement),
+                ConfidenceSource.CALIBRATED,
+                box,
+                alternatives=other_readings(
+                    reading.text, *([opinion.other.text] if opinion.other else [])
+                ),
+            )
+            for reading, opinion, box in zip(readings, opinions, boxes, strict=True)
+        ]
+
     def recognize(
         self, image: bytes, language: str | None = None, crop_below: float | None = None
     ) -> OcrOutcome:
@@ -170,29 +133,20 @@ class RapidEngine:
         try:
             if bgr is None:
                 pieces = read_strip(pixels, lambda piece: self._reader.read_page(to_bgr(piece)))
-                found = [(text, score, box, None) for text, score, box in pieces]
+                lines = [
+                    RecognizedLine(
+                        text,
+                        calibrated(score, estimator.estimate(text)),
+                        ConfidenceSource.CALIBRATED,
+                        box,
+                    )
+                    for text, score, box in pieces
+                ]
             else:
-                page = self._reader.read_lines(bgr)
-                found = [(text, score, box_of(points), points) for points, text, score in page]
+                lines = self._read(bgr, language, estimator)
         except ImageRejected as refused:  # say the size of the image, not of a piece
             width, height = prepared.size
             raise ImageRejected(refused.flaw, f"{width}×{height}") from None
-        vietnamese = self._vietnamese_lines(language)
-        if vietnamese is not None and bgr is not None:
-            # PP-OCRv6 has no code for most Vietnamese letters: each line is read again (not
-            # on a strip, whose pieces' corner points are not kept: PP-OCRv6's reading stays).
-            places = [(points, text, box) for text, _, box, points in found]
-            lines = vietnamese.reread(bgr, places, estimator)
-        else:
-            lines = [
-                RecognizedLine(
-                    text,
-                    calibrated(score, estimator.estimate(text)),
-                    ConfidenceSource.CALIBRATED,
-                    box,
-                )
-                for text, score, box, _ in found
-            ]
         outcome = OcrOutcome(
             lines=lines,
             trial=False,
