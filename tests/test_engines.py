@@ -75,17 +75,22 @@ def test_crosscheck_passes_a_right_line_and_flags_a_wrong_one() -> None:
     right = RecognizedLine(FIRST_LINE, 1.0, ConfidenceSource.ESTIMATE, boxes[0])
     wrong = RecognizedLine("Bux mik tocay", 1.0, ConfidenceSource.ESTIMATE, boxes[0])
     engines_own = RecognizedLine("Call Alice", 0.97, ConfidenceSource.ENGINE, boxes[2])
+    # A line the detector found nowhere on the page (no pieces), however sure its estimate.
+    nowhere = RecognizedLine("Plenty of words", 0.99, ConfidenceSource.ESTIMATE, None)
     checked, seconds = checker.check(
-        bgr, [right, wrong, engines_own], [[boxes[0]], [boxes[0]], [boxes[2]]]
+        bgr, [right, wrong, engines_own, nowhere], [[boxes[0]], [boxes[0]], [boxes[2]], []]
     )
     assert [line.confidence_source for line in checked] == [
         ConfidenceSource.CROSSCHECK,
         ConfidenceSource.CROSSCHECK,
         ConfidenceSource.ENGINE,  # an engine confidence is kept as it is
+        ConfidenceSource.CROSSCHECK,
     ]
     assert checked[0].confidence >= PIVOT
     assert checked[1].confidence < PIVOT
     assert checked[2] == engines_own
+    assert checked[3].confidence < PIVOT
+    assert checked[3].text == nowhere.text
     assert seconds > 0
     # The second reading is kept beside a line it disagrees with (searchable, never shown).
     assert checked[0].alternatives == ()
