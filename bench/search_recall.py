@@ -56,6 +56,7 @@ from bot.storage.search_terms import EXACT_ONLY, TOKENIZER_ONCE, FuzzyRules
 
 OWNER, OTHER = 1, 2
 MIN_WORD = 4
+REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(tempfile.gettempdir()) / "search-recall-cache"
 # Function words of 4+ letters (English, and the French, German and Dutch of the sets): a
 # one-word search for them is not how anyone looks for a note. Compared after folding.
@@ -100,11 +101,17 @@ def engine_settings() -> tuple[EngineConfig, float]:
 
 
 def _cache_key(config: EngineConfig) -> str:
-    """What changes a reading: the engine and its settings (not where its files live)."""
-    wanted = asdict(config)
+    """What changes a reading: the engine, its settings (not where its files live) and the
+    engine code (`bot/ocr/engines`, `bot/ocr/images`): a change there reads the photos again."""
+    wanted: dict[str, Any] = asdict(config)
     for where in ("resources_dir", "openssl_dir", "auto_download", "model_recheck_s"):
         wanted.pop(where)
     wanted["license_path"] = bool(wanted["license_path"])
+    code = hashlib.sha256()
+    for package in ("engines", "images"):
+        for source in sorted((REPO / "bot" / "ocr" / package).rglob("*.py")):
+            code.update(source.read_bytes())
+    wanted["code"] = code.hexdigest()
     return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
 
 
