@@ -3,8 +3,8 @@
 Each FOLDER is a set of real photos with ground truth, as for `bench.quality` (`manifest.csv`
 with `file` and `kind`, `<stem>.gt.txt` beside each image). Every photo is read with the bot's
 own engine code (the engine and settings of the environment, `OCR_ENGINE=rapidocr` unless set;
-readings are cached under the system's temp folder or `--cache`, keyed by the image's hash
-and the engine settings). Per folder, all photos become notes of one user through the bot's
+readings are cached under the system's temp folder or `--cache`, keyed by the image's hash,
+the engine settings and the engine code). Per folder, all photos become notes of one user through the bot's
 own `Storage` (a real SQLite file, the lines' review states from the bot's own rules), and
 another user gets notes holding the same words, rightly spelt. Then every ground-truth word of
 4+ letters (stopwords and numbers left out; optional lines too) is one query through the bot's
