@@ -3,12 +3,12 @@
 Each FOLDER is a set of real photos with ground truth, as for `bench.quality` (`manifest.csv`
 with `file` and `kind`, `<stem>.gt.txt` beside each image). Every photo is read with the bot's
 own engine code (the engine and settings of the environment, `OCR_ENGINE=rapidocr` unless set;
-readings are cached under the system's temp folder or `--cache`, keyed by the image's hash,
-the engine settings and the engine code). Per folder, all photos become notes of one user through the bot's
-own `Storage` (a real SQLite file, the lines' review states from the bot's own rules), and
-another user gets notes holding the same words, rightly spelt. Then every ground-truth word of
-4+ letters (stopwords and numbers left out; optional lines too) is one query through the bot's
-own search:
+readings are cached under the system's temp folder or `--cache`, keyed by the image's hash, the
+engine settings and the engine code). Per folder, all photos become notes of one user through
+the bot's own `Storage` (a real SQLite file, the lines' review states from the bot's own
+rules), and another user gets notes holding the same words, rightly spelt. Then every
+ground-truth word of 4+ letters (stopwords and numbers left out; optional lines too) is one query
+through the bot's own search:
 
 - **found**: the photo's note is among the results, per kind of photo;
 - **wrong/query**: the user's other notes returned whose ground truth lacks the word (or a
