@@ -8,7 +8,7 @@ every photo has exactly one note (or one clear reply saying the image could not 
 answered press and correction is in the database, no job is unfinished, nothing was answered
 twice, and the token is in no log and no message.
 
-`make test` runs ~100 s of faults; SOAK_SECONDS=1800 (and SOAK_SEED=n to replay) for longer.
+`make test` runs ~60 s of faults; SOAK_SECONDS=1800 (and SOAK_SEED=n to replay) for longer.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tests.support.images import render_note
 from tests.support.running import TOKEN
 
 pytestmark = pytest.mark.asyncio
-SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "100"))
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 SEED = int(os.environ.get("SOAK_SEED", str(int(time.time()))))
 USERS = (7001, 7002, 7003)
 LINE_ID = re.compile(r"^v1:[kdr]:(\d+):")
