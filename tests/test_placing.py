@@ -11,7 +11,7 @@ import pytest
 from bot.domain.models import ConfidenceSource
 from bot.ocr.backends.pool import OcrPool
 from bot.ocr.engines.parse import ParsedLine
-from bot.ocr.engines.placing import Region, place, row_order
+from bot.ocr.engines.placing import Region, between, place, row_order
 from tests.support.images import BOXLESS_LINE, BOXLESS_ROWS, render_rows
 
 
@@ -93,3 +93,19 @@ def test_regions_are_joined_in_rows_left_to_right() -> None:
         Region((20, 20, 150, 40), "left"),
     ]
     assert row_order(regions) == [2, 0, 1]
+
+
+def test_a_line_found_nowhere_gets_the_band_between_its_neighbours() -> None:
+    page = (1000, 800)
+    first, third = (100, 100, 600, 40), (80, 260, 500, 40)
+    # Between a line above and one below: from the first's bottom to the third's top.
+    assert between([first, None, third], 1, page) == (80, 140, 620, 120)
+    # Neighbours on one row (or closer than a line's height): the band around both.
+    left, right = (100, 100, 300, 40), (450, 105, 300, 40)
+    assert between([left, None, right], 1, page) == (100, 100, 650, 45)
+    # Only a line before it: one line's height below that line; only one after: above it.
+    assert between([first, None, None], 2, page) == (100, 140, 600, 40)
+    assert between([None, third], 0, page) == (80, 220, 500, 40)
+    # No neighbour with a place, or a band outside the page: the whole page.
+    assert between([None, None], 1, page) == (0, 0, 1000, 800)
+    assert between([None, (0, 0, 500, 40)], 0, page) == (0, 0, 1000, 800)  # above the top

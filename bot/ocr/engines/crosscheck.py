@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.models import Box, ConfidenceSource, RecognizedLine
 from bot.ocr.engines.parse import ParsedLine, union
-from bot.ocr.engines.placing import Region, place
+from bot.ocr.engines.placing import Region, between, place
 from bot.ocr.engines.prerequisites import EngineUnavailable
 from bot.ocr.engines.rapid_reader import RapidReader, box_of, cut_region, rapidocr_installed
 from bot.ocr.engines.scoring import agreement, crosschecked
@@ -68,7 +68,8 @@ class CrossChecker:
         """Lines the engine gave no rectangle for, placed with RapidOCR's detector: the page's
         text regions are found, the ones no placed line covers are read, and each line gets
         the run of regions whose reading matches its text (`placing.place`). A line no run
-        matches stays without a place."""
+        matches gets no pieces (`check` flags it) and, as its box, the band between its
+        neighbours (`placing.between`)."""
         if all(line.pieces for line in lines):
             return lines
         placed_boxes = [box for line in lines for box in line.pieces]
@@ -92,7 +93,14 @@ class CrossChecker:
             taken.update(placement.indices)
             pieces = [regions[index].box for index in placement.indices]
             found.append(replace(line, box=union(pieces), pieces=pieces, cut=placement.cut))
-        return found
+        # Lines matching no region keep no pieces (nothing to cross-check: `check` flags them)
+        # but get the band where the engine's order puts them, for their prompt and outline.
+        boxes = [line.box for line in found]
+        page = (int(bgr.shape[1]), int(bgr.shape[0]))
+        return [
+            line if line.box is not None else replace(line, box=between(boxes, index, page))
+            for index, line in enumerate(found)
+        ]
 
     def _vietnamese_reader(self, language: str | None) -> VietnameseRecognizer | None:
         if language != VIETNAMESE or not self._vietnamese_wanted or not vietnamese_installed():

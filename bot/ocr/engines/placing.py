@@ -4,7 +4,10 @@ Aspose in trial mode returns about a fifth of its lines without a rectangle (its
 two engine lines, or a joined line is cut short). The text is known, so the second engine's
 detector can place it: RapidOCR finds the page's text regions and reads each; the line is the
 run of neighbouring regions (one, or several side by side or one under the other) whose
-reading matches its text best. Pure functions over plain data, so they are tested alone.
+reading matches its text best. A line that matches no region (trial noise such as "t" or
+"4444") is put where the engine's text order puts it: between the placed lines before and
+after it (`between`), so that it too has a piece of the photo and an outline in the editor.
+Pure functions over plain data, so they are tested alone.
 """
 
 from __future__ import annotations
@@ -92,3 +95,36 @@ def place(text: str, regions: Sequence[Region], taken: set[int] | None = None) -
             if len(joined) > 2 * len(wanted) + 10:
                 break
     return best
+
+
+def between(boxes: Sequence[Box | None], index: int, page: tuple[int, int]) -> Box:
+    """Where line `index`, found nowhere on the page, most likely is: the band from the
+    nearest placed line before it to the nearest one after it (the engine gives its text in
+    reading order), across the width they span, at least one line high; below or above the
+    only neighbour that has a place; the whole page when none has. `page` is (width,
+    height); the band is kept inside it."""
+    width, height = page
+    before = next((box for box in reversed(boxes[:index]) if box is not None), None)
+    after = next((box for box in boxes[index + 1 :] if box is not None), None)
+    if before is None and after is None:
+        return 0, 0, width, height
+    if before is not None and after is not None:
+        left = min(before[0], after[0])
+        right = max(before[0] + before[2], after[0] + after[2])
+        line_height = min(before[3], after[3])
+        top, bottom = before[1] + before[3], after[1]
+        if bottom - top < line_height:  # side by side or close: the band around both
+            top = min(before[1], after[1])
+            bottom = max(before[1] + before[3], after[1] + after[3])
+    elif before is not None:
+        left, right, line_height = before[0], before[0] + before[2], before[3]
+        top, bottom = before[1] + before[3], before[1] + 2 * before[3]
+    else:
+        assert after is not None
+        left, right, line_height = after[0], after[0] + after[2], after[3]
+        top, bottom = after[1] - after[3], after[1]
+    left, top = max(0, left), max(0, top)
+    right, bottom = min(width, right), min(height, bottom)
+    if right <= left or bottom <= top:  # a neighbour at the page's edge: the page
+        return 0, 0, width, height
+    return left, top, right - left, bottom - top
