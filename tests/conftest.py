@@ -12,6 +12,7 @@ import pytest_asyncio
 from bot.config import Settings
 from bot.ocr.backends.pool import OcrPool
 from bot.ocr.contract import EngineConfig
+from bot.storage import Storage
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.redis_server import RedisServer
 from tests.support.running import TOKEN
@@ -73,3 +74,16 @@ def rapid_pool() -> OcrPool:
     service.start()
     yield service
     service.shutdown()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's real SQLite file lives (its folder not created yet, as on a new host)."""
+    return tmp_path / "data" / "notes.db"
+
+
+@pytest_asyncio.fixture
+async def storage(db_path: Path) -> AsyncIterator[Storage]:
+    """The bot's `Storage` opened on `db_path` (migrations run as at start)."""
+    async with await Storage.open(db_path) as opened:
+        yield opened

@@ -7,13 +7,11 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.domain.editor import LineEdit, NoteEdit
 from bot.domain.export import ExportFormat, write_export
@@ -40,17 +38,6 @@ def line(text: str, *alternatives: str, state: LineState = LineState.ACCEPTED) -
 
 def unsure(text: str, *alternatives: str) -> LineDraft:
     return line(text, *alternatives, state=LineState.PENDING)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "notes.db"
-
-
-@pytest_asyncio.fixture
-async def storage(db_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(db_path) as opened:
-        yield opened
 
 
 async def note(storage: Storage, user_id: int, *lines: LineDraft, title: str | None = None):

@@ -7,13 +7,11 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from contextlib import closing
 from datetime import UTC
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.domain.models import (
     HIGHLIGHT_END,
@@ -47,17 +45,6 @@ def draft(text: str, state: LineState = LineState.ACCEPTED, confidence: float = 
 
 def pending(text: str) -> LineDraft:
     return draft(text, LineState.PENDING, 0.3)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "notes.db"
-
-
-@pytest_asyncio.fixture
-async def storage(db_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(db_path) as opened:
-        yield opened
 
 
 async def search_ids(storage: Storage, user_id: int, text: str) -> list[int]:

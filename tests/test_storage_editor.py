@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.domain.editor import EditRefusal, EditRejected, LineEdit, NoteEdit
 from bot.domain.models import ConfidenceSource, LineDraft, LineState, MessageRef, ReviewAction
@@ -22,12 +19,6 @@ ALICE, BOB = 111, 222
 
 def draft(text: str, state: LineState = LineState.ACCEPTED) -> LineDraft:
     return LineDraft(text, 0.9, ConfidenceSource.ENGINE, state)
-
-
-@pytest_asyncio.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(tmp_path / "notes.db") as opened:
-        yield opened
 
 
 async def a_note(storage: Storage, user_id: int = ALICE):
@@ -69,7 +60,7 @@ async def test_every_change_to_a_note_makes_a_new_version(storage):
     assert saved.note.version == 6
 
 
-async def test_a_stale_save_changes_nothing_and_says_what_is_there_now(storage, tmp_path):
+async def test_a_stale_save_changes_nothing_and_says_what_is_there_now(storage):
     note = await a_note(storage)
     await storage.resolve_line(ALICE, note.lines[1].id, ReviewAction.KEEP)
     before = await storage.notes.get(ALICE, note.id)
